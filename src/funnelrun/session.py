@@ -1,0 +1,180 @@
+"""The visitor's server-side session: reserved keys, size rules, per-key changes, customer."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SESSION_COOKIE = "fr_session"
+RESERVED_COOKIE_PREFIX = "fr_"
+
+# Identity keys: written only by setCustomer / handoff, never by session.set.
+IDENTITY_KEYS = ("is_customer", "email", "customer_id", "customer")
+RESERVED_KEYS = frozenset(IDENTITY_KEYS)
+INTERNAL_PREFIX = "_"  # keys the runtime keeps for itself (e.g. _quota_id)
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+MAX_VALUE_BYTES = 64 * 1024
+MAX_SESSION_BYTES = 256 * 1024
+
+# Template session items (@setSessionItem) live under this prefix, keys sanitized to [A-Za-z0-9_].
+SESSION_ITEM_PREFIX = "custom_"
+_ITEM_KEY_STRIP = re.compile(r"[^A-Za-z0-9_]")
+
+# Keys a cross-domain handoff carries over into the new session (SPEC §6).
+HANDOFF_PRESERVED_KEYS = frozenset({
+    "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "attribution",
+    "affiliate_id", "aff_id", "subid", "click_id", "visitor_id", "first_visit_at", "cart",
+    "locale", "theme_preview", "flash",
+})
+
+CUSTOMER_FIELDS = ("email", "name", "first_name", "last_name", "id")
+QUOTA_ID_KEY = "_quota_id"  # survives id regeneration, so login quotas count per visitor session
+
+
+def is_reserved(key: str) -> bool:
+    """Keys scripts may neither read nor write through session.get/set."""
+    return key in RESERVED_KEYS or key.startswith(INTERNAL_PREFIX)
+
+
+def key_refusal(key: object) -> str | None:
+    """Why a script may not use `key`, or None when it may."""
+    if not isinstance(key, str):
+        return "key must be a string"
+    if not KEY_PATTERN.fullmatch(key):
+        return "key must be 1-128 characters of A-Z a-z 0-9 _ . -"
+    if is_reserved(key):
+        return f"'{key}' is a reserved key"
+    return None
+
+
+def encode(value: Any) -> str:
+    """A session value as stored: compact JSON text, the same text JavaScript's JSON.stringify makes
+    for the same data (so sizes agree on both sides of the sandbox)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def encoded_size(key: str, text: str) -> int:
+    return len(key.encode()) + len(text.encode())
+
+
+def value_refusal(text: str) -> str | None:
+    """Why an encoded value may not be stored, or None."""
+    size = len(text.encode())
+    if size > MAX_VALUE_BYTES:
+        return f"value is {size} bytes; the limit is {MAX_VALUE_BYTES}"
+    return None
+
+
+def sanitize_item_key(key: object) -> str:
+    """The session key behind a template session item: `custom_` + the key's [A-Za-z0-9_] chars."""
+    return SESSION_ITEM_PREFIX + _ITEM_KEY_STRIP.sub("", str(key))
+
+
+def new_session_id() -> str:
+    """160 random bits, URL-safe."""
+    return secrets.token_urlsafe(20)
+
+
+@dataclass
+class Session:
+    """One visitor's session during one request: what was loaded, plus this request's changes.
+
+    Values are kept as their JSON text. `changes` holds only the keys this request wrote
+    (None = deleted), so saving never overwrites keys a concurrent request wrote.
+    """
+
+    id: str | None = None  # None: the visitor has no session yet (created on first write)
+    created_at: float | None = None
+    items: dict[str, str] = field(default_factory=dict)
+    changes: dict[str, str | None] = field(default_factory=dict)
+    replaces: str | None = None  # the old id when this request regenerated the id
+    keep: frozenset[str] | None = None  # with `replaces`: keys carried over (None = all)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        text = self.items.get(key)
+        return None if text is None else json.loads(text)
+
+    def public_items(self) -> dict[str, Any]:
+        """Every key scripts and templates may see, decoded."""
+        return {key: json.loads(text) for key, text in self.items.items() if not is_reserved(key)}
+
+    @property
+    def is_customer(self) -> bool:
+        return self.get("is_customer") is True
+
+    @property
+    def customer(self) -> dict[str, Any] | None:
+        customer = self.get("customer")
+        return customer if self.is_customer and isinstance(customer, dict) else None
+
+    def total_bytes(self) -> int:
+        return sum(encoded_size(key, text) for key, text in self.items.items())
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.changes) or self.replaces is not None
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(self, key: str, text: str | None) -> None:
+        """Set (JSON text) or delete (None) one key; no rule checks (callers check first)."""
+        if text is None:
+            self.items.pop(key, None)
+        else:
+            self.items[key] = text
+        self.changes[key] = text
+
+    def write_value(self, key: str, value: Any) -> None:
+        self.write(key, None if value is None else encode(value))
+
+    def refusal_for_write(self, key: str, text: str | None) -> str | None:
+        """Why writing `text` under `key` would break the value or session size rule."""
+        if text is None:
+            return None
+        refusal = value_refusal(text)
+        if refusal:
+            return refusal
+        old = self.items.get(key)
+        total = self.total_bytes() - (encoded_size(key, old) if old is not None else 0)
+        total += encoded_size(key, text)
+        if total > MAX_SESSION_BYTES:
+            return f"session would be {total} bytes; the limit is {MAX_SESSION_BYTES}"
+        return None
+
+    def regenerate(self, *, keep: Iterable[str] | None = None) -> None:
+        """Give the session a new id (no session fixation). `keep` limits the keys carried over."""
+        if keep is not None:
+            kept = frozenset(keep)
+            for key in list(self.items):
+                if key not in kept:
+                    self.items.pop(key)
+            self.changes = {k: v for k, v in self.changes.items() if k in kept}
+            self.keep = kept
+        if self.id is not None and self.replaces is None:
+            self.replaces = self.id
+        self.id = new_session_id()
+
+    def login(self, fields: Mapping[str, Any]) -> None:
+        """Write the customer identity (fields already validated) and regenerate the id."""
+        customer = dict(self.get("customer") or {}) if self.is_customer else {}
+        customer.update({k: v for k, v in fields.items() if k != "id" and v is not None})
+        if "id" in fields and fields["id"] is not None:
+            customer["id"] = fields["id"]
+        if not fields.get("name") and (fields.get("first_name") or fields.get("last_name")):
+            first = customer.get("first_name") or ""
+            last = customer.get("last_name") or ""
+            customer["name"] = f"{first} {last}".strip()
+        self.regenerate()
+        if QUOTA_ID_KEY not in self.items:
+            self.write_value(QUOTA_ID_KEY, new_session_id())
+        self.write_value("is_customer", True)
+        self.write_value("email", fields["email"])
+        if fields.get("id") is not None:
+            self.write_value("customer_id", fields["id"])
+        self.write_value("customer", customer)

@@ -1,0 +1,243 @@
+"""Server settings: defaults, overlaid by funnelrun.toml, the environment, then flags."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+SETTINGS_FILE = "funnelrun.toml"
+ENV_PREFIX = "FUNNELRUN_"
+
+
+class Secret:
+    """A secret value that never prints itself (like Starlette's `Secret`)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    url: str = "sqlite:///.funnelrun/state.db"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    lifetime_s: int = 10800
+    login_quota_per_session: int = 10  # successful setCustomer calls per session per hour
+    login_quota_per_ip: int = 100  # successful setCustomer calls per client IP per hour
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    script_memory_mb: int = 8
+    script_cpu_ms: int = 10000
+    script_wall_ms: int = 30000
+    script_stack_kb: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorSettings:
+    """The pool of script executor processes (see docs/scripts.md)."""
+
+    processes: int = 2  # kept warm
+    max_processes: int = 8  # started on demand when all warm ones are busy
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    secret_key: Secret | None = None  # FUNNELRUN_SECRET_KEY, 32 bytes base64
+    admin_token: Secret | None = None  # FUNNELRUN_ADMIN_TOKEN
+
+    def secret_key_bytes(self) -> bytes | None:
+        """The decoded handoff key, or None when no key is configured."""
+        if self.secret_key is None:
+            return None
+        return base64.b64decode(self.secret_key.reveal())
+
+
+def load_settings(
+    site_root: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings for a site.
+
+    `overrides` holds command-line flags as `"section.key": value` (None values are skipped).
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, dict[str, Any]] = {}
+
+    if site_root is not None:
+        path = Path(site_root) / SETTINGS_FILE
+        if path.is_file():
+            _merge_toml(values, path)
+
+    sections = _sections()
+    for name, section_type in sections.items():
+        for key in _field_names(section_type):
+            env_name = f"{ENV_PREFIX}{name.upper()}_{key.upper()}"
+            if env_name in environ:
+                values.setdefault(name, {})[key] = _EnvText(environ[env_name], env_name)
+
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition(".")
+        values.setdefault(section, {})[key] = value
+
+    built = {}
+    for name, section_type in sections.items():
+        built[name] = _build_section(name, section_type, values.pop(name, {}))
+    if values:
+        unknown = ", ".join(sorted(values))
+        raise SettingsError(f"unknown settings section [{unknown}]; expected one of "
+                            f"{', '.join(f'[{s}]' for s in sections)}")
+
+    return Settings(
+        **built,
+        secret_key=_secret_key(environ),
+        admin_token=_secret(environ, "FUNNELRUN_ADMIN_TOKEN"),
+    )
+
+
+class _EnvText(str):
+    """A raw string from the environment, converted to the field's type; remembers its variable."""
+
+    source: str
+
+    def __new__(cls, value: str, source: str) -> _EnvText:
+        text = super().__new__(cls, value)
+        text.source = source
+        return text
+
+
+def _sections() -> dict[str, type]:
+    hints = typing.get_type_hints(Settings)
+    return {
+        f.name: hints[f.name]
+        for f in dataclasses.fields(Settings)
+        if dataclasses.is_dataclass(hints[f.name])
+    }
+
+
+def _field_names(section_type: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(section_type)]
+
+
+def _merge_toml(values: dict[str, dict[str, Any]], path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not UTF-8 text") from exc
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}: '{section}' must be a [section] table")
+        values.setdefault(section, {}).update(table)
+
+
+def _build_section(name: str, section_type: type, given: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(section_type)
+    known = set(_field_names(section_type))
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise SettingsError(
+            f"unknown setting '{name}.{unknown[0]}'; [{name}] takes {', '.join(sorted(known))}"
+        )
+    converted = {key: _convert(f"{name}.{key}", value, hints[key]) for key, value in given.items()}
+    return section_type(**converted)
+
+
+def _convert(key: str, value: Any, expected: Any) -> Any:
+    source = f" (from {value.source})" if isinstance(value, _EnvText) else ""
+    if expected is int:
+        if isinstance(value, bool):
+            raise SettingsError(f"setting '{key}' must be an integer, got {value!r}{source}")
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise SettingsError(
+                    f"setting '{key}' must be an integer, got {str(value)!r}{source}"
+                ) from None
+        if not isinstance(value, int):
+            raise SettingsError(f"setting '{key}' must be an integer, got {value!r}{source}")
+        if value < 0:
+            raise SettingsError(f"setting '{key}' must not be negative, got {value}{source}")
+        return value
+    if expected is str:
+        if not isinstance(value, str):
+            raise SettingsError(f"setting '{key}' must be a string, got {value!r}{source}")
+        return str(value)
+    if typing.get_origin(expected) is tuple or isinstance(expected, types.GenericAlias):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"setting '{key}' must be a list of strings, got {value!r}{source}")
+        return tuple(value)
+    raise SettingsError(f"setting '{key}' has an unsupported type")  # pragma: no cover
+
+
+def _secret(environ: Mapping[str, str], name: str) -> Secret | None:
+    value = environ.get(name, "").strip()
+    return Secret(value) if value else None
+
+
+def _secret_key(environ: Mapping[str, str]) -> Secret | None:
+    secret = _secret(environ, "FUNNELRUN_SECRET_KEY")
+    if secret is None:
+        return None
+    text = secret.reveal().removeprefix("base64:")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise SettingsError("FUNNELRUN_SECRET_KEY must be base64 of 32 bytes; it is not base64") \
+            from None
+    if len(raw) != 32:
+        raise SettingsError(
+            f"FUNNELRUN_SECRET_KEY must be base64 of 32 bytes; it decodes to {len(raw)} bytes"
+        )
+    return Secret(text)
