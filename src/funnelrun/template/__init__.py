@@ -1,0 +1,26 @@
+"""The backend template engine: `{{ }}` outputs and `@` directives, compiled once to Python.
+
+    env = Environment(loader=load)              # load(name) -> TemplateSource | None
+    page = env.compile(text, "pages/index.html", first_line=4)
+    html = page.render(context, session=items)
+"""
+
+from funnelrun.template.environment import Environment, Loader, Template
+from funnelrun.template.filters import FILTERS
+from funnelrun.template.lexer import TemplateSource, Token, lex
+from funnelrun.template.parser import parse
+from funnelrun.template.runtime import SessionItems
+from funnelrun.template.values import UNDEFINED
+
+__all__ = [
+    "FILTERS",
+    "UNDEFINED",
+    "Environment",
+    "Loader",
+    "SessionItems",
+    "Template",
+    "TemplateSource",
+    "Token",
+    "lex",
+    "parse",
+]

@@ -1,0 +1,447 @@
+"""The catalogue of template filters (`{{ value | name:arg }}`) and their registry, FILTERS.
+
+A filter is a function of the value and its arguments; an argument left out arrives as
+UNDEFINED. Filters never raise: a value they cannot use gives an empty result.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
+
+from funnelrun.template.values import (
+    UNDEFINED,
+    ga,
+    iso_datetime,
+    to_json,
+    to_number,
+    to_str,
+    truthy,
+)
+
+# ISO 4217 code → (symbol, decimal places), as en-US Intl.NumberFormat prints them.
+CURRENCIES: dict[str, tuple[str, int]] = {
+    "USD": ("$", 2), "EUR": ("€", 2), "GBP": ("£", 2), "JPY": ("¥", 0), "CNY": ("CN¥", 2),
+    "INR": ("₹", 2), "KRW": ("₩", 0), "BRL": ("R$", 2), "CAD": ("CA$", 2), "AUD": ("A$", 2),
+    "NZD": ("NZ$", 2), "MXN": ("MX$", 2), "HKD": ("HK$", 2), "TWD": ("NT$", 2),
+    "ILS": ("₪", 2), "VND": ("₫", 0), "PHP": ("₱", 2), "NGN": ("₦", 2), "TRY": ("₺", 2),
+    "UAH": ("₴", 2), "THB": ("฿", 2),
+}
+# Codes printed as `CODE 1,234` with no decimals although they have no symbol above.
+_ZERO_DECIMAL_CODES = frozenset({"CLP", "ISK", "PYG", "UGX", "XAF", "XOF", "HUF"})
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)
+_DATE_TOKEN = re.compile(r"yyyy|yy|MMMM|MMM|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s")
+_DATE_FIELDS: dict[str, Callable[[datetime], str]] = {
+    "yyyy": lambda d: f"{d.year:04d}",
+    "yy": lambda d: f"{d.year % 100:02d}",
+    "MMMM": lambda d: MONTHS[d.month - 1],
+    "MMM": lambda d: MONTHS[d.month - 1][:3],
+    "MM": lambda d: f"{d.month:02d}",
+    "M": lambda d: str(d.month),
+    "dd": lambda d: f"{d.day:02d}",
+    "d": lambda d: str(d.day),
+    "HH": lambda d: f"{d.hour:02d}",
+    "H": lambda d: str(d.hour),
+    "hh": lambda d: f"{d.hour % 12 or 12:02d}",
+    "h": lambda d: str(d.hour % 12 or 12),
+    "mm": lambda d: f"{d.minute:02d}",
+    "m": lambda d: str(d.minute),
+    "ss": lambda d: f"{d.second:02d}",
+    "s": lambda d: str(d.second),
+}
+_TIMEAGO_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400),
+                  ("hour", 3600), ("minute", 60))
+_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
+_WORD = re.compile(r"\S+")
+_MS_TIMESTAMP = re.compile(r"-?[0-9]+")
+
+
+def _now() -> datetime:
+    """The current time; tests replace it."""
+    return datetime.now(UTC)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _given(arg: Any, fallback: Any) -> Any:
+    """An argument, or `fallback` when it was left out or names nothing."""
+    return fallback if arg is UNDEFINED or arg is None else arg
+
+
+def _number(value: Any) -> int | float | None:
+    """The value as a finite number, or None for null, '', NaN, Infinity and non-numbers."""
+    if value is None or value is UNDEFINED or value == "":
+        return None
+    number = to_number(value)
+    if isinstance(number, float) and not math.isfinite(number):
+        return None
+    return number
+
+
+def _integer(arg: Any, fallback: int) -> int:
+    """An integer argument (JavaScript ToIntegerOrInfinity, within reason)."""
+    number = _number(arg)
+    return fallback if number is None else int(number)
+
+
+def _decimal(number: int | float, places: int) -> Decimal:
+    """Round half away from zero at `places` decimals, on the number as it prints."""
+    exact = Decimal(number) if isinstance(number, int) else Decimal(repr(number))
+    try:
+        return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds: leave it as it is
+        return exact
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """A datetime from a datetime, a date, a ms timestamp, an ISO string or 'now' (UTC)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "now":
+            return _now()
+        if not _MS_TIMESTAMP.fullmatch(text):
+            try:
+                return to_datetime(datetime.fromisoformat(text))
+            except ValueError:
+                return None
+        value = int(text)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+# -- values and text ---------------------------------------------------------------------------
+
+
+def default(value: Any, fallback: Any = "") -> Any:
+    """`fallback` when the value is null, undefined or ''."""
+    return fallback if value is None or value is UNDEFINED or value == "" else value
+
+
+def default_if_none(value: Any, fallback: Any = "") -> Any:
+    """`fallback` only when the value is null or undefined."""
+    return fallback if value is None or value is UNDEFINED else value
+
+
+def upper(value: Any) -> str:
+    return to_str(value).upper()
+
+
+def lower(value: Any) -> str:
+    return to_str(value).lower()
+
+
+def capitalize(value: Any) -> str:
+    """The first character in upper case; the rest unchanged."""
+    text = to_str(value)
+    return text[:1].upper() + text[1:]
+
+
+def title(value: Any) -> str:
+    """Every word's first character in upper case and the rest in lower case."""
+    return _WORD.sub(lambda m: m.group()[:1].upper() + m.group()[1:].lower(), to_str(value))
+
+
+def trim(value: Any) -> str:
+    return to_str(value).strip()
+
+
+def _sequence(value: Any) -> list | tuple | str:
+    if isinstance(value, list | tuple):
+        return value
+    return "" if isinstance(value, dict) else to_str(value)
+
+
+def first(value: Any) -> Any:
+    """The first item of an array or character of a string; undefined when empty."""
+    sequence = _sequence(value)
+    return sequence[0] if sequence else UNDEFINED
+
+
+def last(value: Any) -> Any:
+    sequence = _sequence(value)
+    return sequence[-1] if sequence else UNDEFINED
+
+
+def slice_(value: Any, start: Any = UNDEFINED, end: Any = UNDEFINED) -> Any:
+    """Like JavaScript's slice: negative positions count from the end."""
+    begin = _integer(start, 0)
+    stop = None if end is UNDEFINED else _integer(end, 0)
+    if isinstance(value, list | tuple):
+        return list(value[begin:stop])
+    return to_str(value)[begin:stop]
+
+
+def replace(value: Any, old: Any, new: Any = "") -> str:
+    """Replace every occurrence of `old`, as plain text (no patterns)."""
+    return to_str(value).replace(to_str(old), to_str(new))
+
+
+def truncate(value: Any, length: Any = 50, ending: Any = "...") -> str:
+    """At most `length` characters, then `ending` when something was cut."""
+    text, limit = to_str(value), max(_integer(length, 50), 0)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + to_str(_given(ending, "..."))
+
+
+def truncatewords(value: Any, count: Any = 15, ending: Any = "...") -> str:
+    """At most `count` words, then `ending` when something was cut."""
+    text, limit = to_str(value), max(_integer(count, 15), 0)
+    words = text.split()
+    if len(words) <= limit:
+        return text
+    return " ".join(words[:limit]) + to_str(_given(ending, "..."))
+
+
+def nl2br(value: Any) -> Markup:
+    """HTML-escape, then turn line breaks into <br>; the result is markup."""
+    text = str(escape(to_str(value)))
+    return Markup(text.replace("\r\n", "<br>").replace("\r", "<br>").replace("\n", "<br>"))
+
+
+def strip_tags(value: Any) -> str:
+    """Remove HTML tags and comments; the text between them stays (and is escaped on output)."""
+    return _TAG.sub("", to_str(value))
+
+
+def url_encode(value: Any) -> str:
+    """encodeURIComponent; an object becomes a query string (`a=1&b=x%20y`)."""
+    if isinstance(value, dict):
+        return "&".join(f"{url_encode(key)}={url_encode(item)}" for key, item in value.items())
+    return quote(to_str(value), safe="!~*'()")
+
+
+def length(value: Any) -> int:
+    """Characters of a string, items of an array, keys of an object; 0 for null/undefined."""
+    if isinstance(value, list | tuple | dict | str):
+        return len(value)
+    return len(to_str(value))
+
+
+def raw(value: Any) -> Markup:
+    """Print without HTML escaping."""
+    return value if isinstance(value, Markup) else Markup(to_str(value))
+
+
+def json(value: Any) -> Any:
+    """JSON.stringify (with <, >, & and ' as \\u escapes); add `| raw` inside a <script>."""
+    return to_json(value) if value is not UNDEFINED else UNDEFINED
+
+
+def yesno(value: Any, yes: Any = UNDEFINED, no: Any = UNDEFINED, maybe: Any = UNDEFINED) -> Any:
+    """`yes` when truthy, `no` when falsy, `maybe` (if given) for null/undefined.
+
+    A single argument with commas is split, Django-style: `yesno:'on,off,unknown'`.
+    """
+    if no is UNDEFINED and maybe is UNDEFINED and "," in to_str(yes):
+        yes, no, *rest = to_str(yes).split(",")
+        maybe = rest[0] if rest else UNDEFINED
+    if (value is None or value is UNDEFINED) and maybe is not UNDEFINED:
+        return maybe
+    return _given(yes, "yes") if truthy(value) else _given(no, "no")
+
+
+# -- numbers -----------------------------------------------------------------------------------
+
+
+def round_(value: Any, places: Any = 0) -> Any:
+    """Round half away from zero, to `places` decimals."""
+    number = _number(value)
+    if number is None:
+        return UNDEFINED
+    digits = min(max(_integer(places, 0), -20), 20)
+    rounded = _decimal(number, digits)
+    return int(rounded) if digits <= 0 else float(rounded)
+
+
+def floor(value: Any) -> Any:
+    number = _number(value)
+    return UNDEFINED if number is None else math.floor(number)
+
+
+def ceil(value: Any) -> Any:
+    number = _number(value)
+    return UNDEFINED if number is None else math.ceil(number)
+
+
+def abs_(value: Any) -> Any:
+    number = _number(value)
+    return UNDEFINED if number is None else abs(number)
+
+
+def number_format(
+    value: Any, places: Any = 2, point: Any = ".", thousands: Any = ","
+) -> Any:
+    """`1234.5` → `1,234.50`; optional decimals, decimal point and thousands separator."""
+    number = _number(value)
+    if number is None:
+        return UNDEFINED
+    digits = min(max(_integer(places, 2), 0), 20)
+    rounded = _decimal(number, digits)
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0.00"
+    text = f"{rounded:,.{digits}f}"
+    swap = {",": to_str(_given(thousands, ",")), ".": to_str(_given(point, "."))}
+    return "".join(swap.get(char, char) for char in text)
+
+
+def currency(value: Any, code: Any = "USD") -> Any:
+    """`$1,234.56`, `€1,234.56`, `¥1,235`; a code without a known symbol: `CHF 1,234.56`."""
+    number = _number(value)
+    if number is None:
+        return UNDEFINED
+    code = to_str(_given(code, "USD")).strip().upper() or "USD"
+    symbol, places = CURRENCIES.get(code, ("", 0 if code in _ZERO_DECIMAL_CODES else 2))
+    body = number_format(abs(number), places)
+    sign = "-" if number < 0 and body.strip("0.,") else ""
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{code} {body}"
+
+
+# -- arrays ------------------------------------------------------------------------------------
+
+
+def join(value: Any, separator: Any = ",") -> str:
+    if isinstance(value, list | tuple):
+        return to_str(_given(separator, ",")).join(to_str(item) for item in value)
+    return to_str(value)
+
+
+def _order(item: Any) -> tuple:
+    """Numbers first (numerically), then everything else as text, null/undefined last."""
+    if item is None or item is UNDEFINED:
+        return (2, 0, "")
+    if isinstance(item, int | float) and not isinstance(item, bool):
+        return (0, item if item == item else math.inf, "")
+    return (1, 0, to_str(item))
+
+
+def sort(value: Any, key: Any = UNDEFINED) -> Any:
+    """Sort an array: numbers numerically, text alphabetically; `sort:'price'` sorts objects."""
+    if not isinstance(value, list | tuple):
+        return value
+    if key is UNDEFINED:
+        return sorted(value, key=_order)
+    name = to_str(key)
+    return sorted(value, key=lambda item: _order(ga(item, name)))
+
+
+def reverse(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return list(reversed(value))
+    if isinstance(value, str):
+        return to_str(value)[::-1]
+    return value
+
+
+def unique(value: Any) -> Any:
+    """Drop repeated items, keeping the first; like JavaScript's Set (1 and '1' differ)."""
+    if not isinstance(value, list | tuple):
+        return value
+    seen: set[tuple] = set()
+    kept = []
+    for item in value:
+        marker = (type(item) is bool, type(item) is str, item) if _hashable(item) else id(item)
+        if marker not in seen:
+            seen.add(marker)
+            kept.append(item)
+    return kept
+
+
+def _hashable(item: Any) -> bool:
+    return item is None or item is UNDEFINED or isinstance(item, str | int | float)
+
+
+# -- dates -------------------------------------------------------------------------------------
+
+
+def date_(value: Any, fmt: Any = "yyyy-MM-dd") -> Any:
+    """Format a date (UTC) with the tokens yyyy yy MMMM MMM MM M dd d HH H hh h mm m ss s."""
+    moment = to_datetime(value)
+    if moment is None:
+        return UNDEFINED
+    return _DATE_TOKEN.sub(lambda m: _DATE_FIELDS[m.group()](moment), to_str(_given(fmt, "")))
+
+
+def date_add(value: Any, days: Any = 0) -> Any:
+    """The date `days` days later (earlier when negative), as a date for `| date`."""
+    moment = to_datetime(value)
+    if moment is None:
+        return UNDEFINED
+    try:
+        return moment + timedelta(days=_number(days) or 0)
+    except OverflowError:
+        return UNDEFINED
+
+
+def timeago(value: Any) -> Any:
+    """`3 days ago`, `in 2 hours`, `just now`."""
+    moment = to_datetime(value)
+    if moment is None:
+        return UNDEFINED
+    seconds = (_now() - moment).total_seconds()
+    for unit, size in _TIMEAGO_UNITS:
+        count = int(abs(seconds) // size)
+        if count:
+            phrase = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"{phrase} ago" if seconds > 0 else f"in {phrase}"
+    return "just now"
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "default": default,
+    "default_if_none": default_if_none,
+    "upper": upper,
+    "lower": lower,
+    "capitalize": capitalize,
+    "title": title,
+    "trim": trim,
+    "first": first,
+    "last": last,
+    "slice": slice_,
+    "replace": replace,
+    "truncate": truncate,
+    "truncatewords": truncatewords,
+    "nl2br": nl2br,
+    "strip_tags": strip_tags,
+    "url_encode": url_encode,
+    "length": length,
+    "size": length,
+    "round": round_,
+    "floor": floor,
+    "ceil": ceil,
+    "abs": abs_,
+    "number_format": number_format,
+    "currency": currency,
+    "yesno": yesno,
+    "join": join,
+    "sort": sort,
+    "reverse": reverse,
+    "unique": unique,
+    "date": date_,
+    "date_add": date_add,
+    "timeago": timeago,
+    "raw": raw,
+    "json": json,
+}
+
+__all__ = ["CURRENCIES", "FILTERS", "iso_datetime", "to_datetime"]

@@ -1,0 +1,160 @@
+"""What compiled templates call while rendering: components, layouts, session items, values."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from funnelrun.errors import Position, TemplateNotFound, TemplateRuntimeError
+from funnelrun.template import values
+from funnelrun.template.values import UNDEFINED, json_value, to_json, to_str
+
+# How deep @component and @extends may nest: a template including itself must stop somewhere.
+MAX_DEPTH = 48
+EMPTY_BLOCKS: dict[str, Any] = {}  # shared, never written to
+
+
+class SessionItems(Protocol):
+    """The visitor's template session items, implemented by the app on its session."""
+
+    def get_item(self, key: str) -> Any:
+        """The item's value, or '' when there is none."""
+
+    def set_item(self, key: str, value: Any) -> None:
+        """Store a value; None deletes the item."""
+
+    def clear_item(self, key: str) -> None:
+        """Delete the item."""
+
+
+class Renderable(Protocol):
+    """What the runtime needs of a compiled template (environment.Template)."""
+
+    environment: Any
+    name: str | None
+    filename: str
+
+    def render_into(
+        self, ctx: Any, items: Any, blocks: Any, buf: list[str], chain: tuple, depth: int
+    ) -> None: ...
+
+    @property
+    def error_source(self) -> str: ...
+
+
+# -- session items -----------------------------------------------------------------------------
+
+
+def get_item(items: SessionItems | None, key: Any) -> Any:
+    if items is None:
+        return ""
+    return items.get_item(to_str(key))
+
+
+def set_item(items: SessionItems | None, key: Any, value: Any) -> None:
+    if items is not None:
+        items.set_item(to_str(key), _plain(value))
+
+
+def clear_item(items: SessionItems | None, key: Any) -> None:
+    if items is not None:
+        items.clear_item(to_str(key))
+
+
+def _plain(value: Any) -> Any:
+    """A template value as JSON-like Python data for the app (undefined becomes None)."""
+    return None if value is UNDEFINED else json_value(value)
+
+
+def dump(value: Any) -> str:
+    """Pretty JSON with a 2-space indent; escaped like any other text when printed."""
+    return to_json(value, indent=2, script_safe=False)
+
+
+# -- components and layouts --------------------------------------------------------------------
+
+
+def _lookup(caller: Renderable, name: Any, directive: str, line: int, column: int) -> Renderable:
+    """The template `name` names, or TemplateNotFound at the directive's position."""
+    where = Position(caller.filename, line, column)
+    text = to_str(name)
+    try:
+        return caller.environment.get_template(text)
+    except TemplateNotFound as error:
+        if error.position is not None:
+            raise
+        raise TemplateNotFound(
+            f"@{directive}: template '{text}' not found", where, source=caller.error_source
+        ) from None
+
+
+def _check_depth(caller: Renderable, depth: int, directive: str, line: int, column: int) -> None:
+    if depth >= MAX_DEPTH:
+        raise TemplateRuntimeError(
+            f"templates nest more than {MAX_DEPTH} deep through @component and @extends; "
+            "does a component include itself?",
+            Position(caller.filename, line, column),
+            source=caller.error_source,
+        )
+
+
+def component(
+    caller: Renderable, name: Any, args: Any, ctx: Any, items: Any, buf: list[str], depth: int,
+    line: int, column: int,
+) -> None:
+    """Render a component: the caller's context overlaid by `args`, none of its variables."""
+    _check_depth(caller, depth, "component", line, column)
+    template = _lookup(caller, name, "component", line, column)
+    if isinstance(args, dict) and args:
+        ctx = {**ctx, **args}
+    template.render_into(ctx, items, EMPTY_BLOCKS, buf, (template,), depth + 1)
+
+
+def extend(
+    caller: Renderable, name: Any, blocks: dict, ctx: Any, items: Any, buf: list[str],
+    chain: tuple, depth: int, line: int, column: int,
+) -> None:
+    """Render the layout a child template extends, with the child's blocks."""
+    _check_depth(caller, depth, "extends", line, column)
+    layout = _lookup(caller, name, "extends", line, column)
+    if layout in chain:
+        names = " → ".join(_label(template) for template in (*chain, layout))
+        raise TemplateRuntimeError(
+            f"@extends cycle: {names}", Position(caller.filename, line, column),
+            source=caller.error_source,
+        )
+    layout.render_into(ctx, items, blocks, buf, (*chain, layout), depth + 1)
+
+
+def _label(template: Renderable) -> str:
+    return template.name or template.filename
+
+
+# The names generated code uses; the environment adds the filters and `TPL` (the template).
+NAMESPACE: dict[str, Any] = {
+    "U": UNDEFINED,
+    "out": values.out,
+    "to_str": values.to_str,
+    "to_number": values.to_number,
+    "truthy": values.truthy,
+    "ga": values.ga,
+    "gi": values.gi,
+    "iterate": values.iterate,
+    "add": values.add,
+    "sub": values.sub,
+    "mul": values.mul,
+    "div": values.div,
+    "mod": values.mod,
+    "neg": values.neg,
+    "strict_eq": values.strict_eq,
+    "loose_eq": values.loose_eq,
+    "lt": values.lt,
+    "le": values.le,
+    "gt": values.gt,
+    "ge": values.ge,
+    "dump": dump,
+    "get_item": get_item,
+    "set_item": set_item,
+    "clear_item": clear_item,
+    "component": component,
+    "extend": extend,
+}

@@ -1,0 +1,122 @@
+"""The code generator: compile-time checks, and the shape of the code it writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from funnelrun.errors import TemplateSyntaxError
+from funnelrun.template import FILTERS, TemplateSource, parse
+from funnelrun.template.compiler import Dependency, dependencies_of, generate
+
+
+def code_of(text: str) -> str:
+    source = TemplateSource(text, "page.html")
+    return generate(parse(source), source, FILTERS).code
+
+
+def error(text: str, first_line: int = 1) -> TemplateSyntaxError:
+    source = TemplateSource(text, "page.html", first_line)
+    with pytest.raises(TemplateSyntaxError) as caught:
+        generate(parse(source), source, FILTERS)
+    return caught.value
+
+
+def test_unknown_filter_suggests_the_closest_name():
+    err = error("<p>\n  {{ name | uper }}</p>")
+    assert err.headline() == "page.html:2:13: unknown filter 'uper'; did you mean 'upper'?"
+
+
+def test_unknown_filter_without_a_close_name_lists_nothing():
+    assert error("{{ x | frobnicate }}").message == "unknown filter 'frobnicate'"
+
+
+def test_unknown_filter_position_counts_from_first_line():
+    err = error("{{ x | lenght }}", first_line=12)
+    assert err.headline() == "page.html:12:8: unknown filter 'lenght'; did you mean 'length'?"
+
+
+def test_unknown_filter_in_a_branch_never_taken_is_still_an_error():
+    assert error("@if(false){{ x | nope }}@endif").message == "unknown filter 'nope'"
+
+
+def test_filter_argument_counts_are_checked():
+    assert error("{{ x | upper:1 }}").message == "filter 'upper' takes 0 arguments, got 1"
+    assert error("{{ x | slice:1:2:3 }}").message == (
+        "filter 'slice' takes at most 2 arguments, got 3"
+    )
+    assert error("{{ x | replace }}").message == (
+        "filter 'replace' needs at least 1 argument, got 0"
+    )
+
+
+def test_unknown_function_lists_the_known_ones():
+    err = error("{{ foo('x') }}")
+    assert err.message == "unknown function 'foo'; known functions: dump, getSessionItem"
+    assert (err.line, err.column) == (1, 4)
+
+
+def test_method_calls_are_unknown_functions():
+    assert error("{{ user.name.toUpperCase() }}").message == (
+        "unknown function 'user.name.toUpperCase'; known functions: dump, getSessionItem"
+    )
+
+
+def test_calling_a_computed_value_is_refused():
+    assert error("{{ (a)[0]() }}").message == (
+        "only built-in functions can be called; known functions: dump, getSessionItem"
+    )
+
+
+def test_built_in_functions_take_one_argument():
+    assert error("{{ dump() }}").message == "dump() takes 1 argument, got 0"
+    assert error("{{ getSessionItem('a', 'b') }}").message == (
+        "getSessionItem() takes 1 argument, got 2"
+    )
+
+
+def test_block_names_are_unique():
+    err = error('@block("a")@endblock\n@if(x)@block("a")@endblock@endif')
+    assert err.message == "block 'a' is defined twice; the first is at 1:1"
+
+
+def test_checks_also_run_outside_the_blocks_of_a_child_template():
+    assert error('@extends("layout")\n{{ x | nope }}').message == "unknown filter 'nope'"
+
+
+def test_code_defines_one_root_function():
+    code = code_of("Hello {{ name }}")
+    assert code.startswith("def root(ctx, items, blocks, buf, chain, depth):")
+    namespace: dict = {}
+    exec(compile(code, "<test>", "exec"), namespace)
+    assert set(namespace) - {"__builtins__"} == {"root"}
+
+
+def test_context_names_are_read_once_at_the_start():
+    code = code_of("{{ var.a }}{{ var.b }}{{ var.c }}")
+    assert code.count("ctx.get('var', U)") == 1
+
+
+def test_adjacent_text_and_outputs_are_written_together():
+    code = code_of("a{{ x }}b{{ y }}c")
+    assert code.count("e((") == 1
+    assert "w(" not in code.replace("w = buf.append", "")
+
+
+def test_loop_counter_is_kept_only_when_loop_is_used():
+    assert "enumerate" not in code_of("@foreach(i in x){{ i }}@endforeach")
+    assert "enumerate" in code_of("@foreach(i in x){{ loop.index }}@endforeach")
+
+
+def test_names_and_text_cannot_inject_code():
+    code = code_of("{{ a }}'''\"\"\"\\\n{{ $b }}")
+    namespace: dict = {}
+    exec(compile(code, "<test>", "exec"), namespace)  # compiles: everything is repr()'d
+
+
+def test_dependencies_are_literal_names_in_document_order_once_each():
+    tree = parse(
+        '@extends("layout")\n@block("a")@component("x")@component(name)'
+        '@component("y", {a: 1})@component("x")@endblock'
+    )
+    assert [d.name for d in dependencies_of(tree)] == ["layout", "x", "y"]
+    assert dependencies_of(tree)[0] == Dependency("extends", "layout", 1, 1)
