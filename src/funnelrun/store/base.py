@@ -1,0 +1,139 @@
+"""The state store's interface: sessions, claim-once records, counters and page events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Clock = Callable[[], float]  # epoch seconds, like time.time
+
+REQUEST_LIMIT = 1000  # page-event records kept per brand (SPEC §7)
+REQUEST_MAX_AGE_S = 24 * 3600  # and none older than this
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A live session as stored: its items are JSON text, keyed by session key."""
+
+    id: str
+    created_at: float
+    expires_at: float
+    items: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionWrite:
+    """What one request changed in one session; see `Store.save_session`.
+
+    `changes` maps key to JSON text, or to None to delete the key. With `replaces` the id was
+    regenerated: the old session's items (all, or only those in `keep`) move to `session_id`.
+    `created_at` / `expires_at` apply only when this write creates the session.
+    """
+
+    session_id: str
+    created_at: float
+    expires_at: float
+    changes: dict[str, str | None] = field(default_factory=dict)
+    create: bool = False
+    replaces: str | None = None
+    keep: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSummary:
+    """One recorded request without its events, as listed in the admin UI."""
+
+    request_id: str
+    brand: str
+    path: str
+    method: str
+    status: int
+    started_at: float  # epoch seconds
+    duration_ms: float
+    error: bool  # the request had a script or template error
+    event_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request's page events (SPEC §7)."""
+
+    request_id: str
+    brand: str
+    path: str
+    method: str
+    status: int
+    started_at: float  # epoch seconds
+    duration_ms: float
+    error: bool  # the request had a script or template error
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Store(Protocol):
+    """Where sessions, handoff replay records, quotas and page events live.
+
+    Every method raises only `StoreError`. Times are epoch seconds from the store's clock.
+    """
+
+    async def load_session(self, session_id: str) -> StoredSession | None:
+        """The session, or None when it does not exist or has expired."""
+        ...
+
+    async def save_session(self, write: SessionWrite) -> bool:
+        """Apply one request's session write in one transaction.
+
+        - `replaces` set: create `session_id`, move the old session's items over (only those
+          in `keep` when given), delete the old session, then apply `changes`. When the old
+          session is gone, the new one holds only `changes`.
+        - else, the session exists and is live: apply `changes` key by key, so concurrent
+          requests writing different keys never lose each other's writes.
+        - else, `create`: create the session with `changes`.
+        - else (expired, or removed by a concurrent regeneration): write nothing, return False.
+        """
+        ...
+
+    async def delete_session(self, session_id: str) -> None: ...
+
+    async def claim(self, key: str, ttl_s: float) -> bool:
+        """Insert `key` if absent: True exactly once while the record lives (`ttl_s`)."""
+        ...
+
+    async def increment(self, key: str, window_s: float, amount: int = 1) -> int:
+        """Add to a fixed-window counter and return its value.
+
+        The first increment starts the window; after `window_s` the counter starts again.
+        """
+        ...
+
+    async def count(self, key: str) -> int:
+        """A counter's value, 0 when absent or its window is over."""
+        ...
+
+    async def record_request(self, record: RequestRecord) -> None:
+        """Keep one request's events (a second record with the same id replaces the first)."""
+        ...
+
+    async def list_requests(
+        self,
+        *,
+        brand: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        errors_only: bool = False,
+        limit: int = 100,
+        before: float | None = None,
+    ) -> list[RequestSummary]:
+        """Recorded requests, newest `started_at` first; `before` keeps those started earlier."""
+        ...
+
+    async def get_request(self, request_id: str) -> RequestRecord | None: ...
+
+    async def purge(self) -> None:
+        """Remove what has expired and what retention no longer keeps.
+
+        Stores also do this by themselves now and then; this runs it to the end, now.
+        """
+        ...
+
+    async def close(self) -> None: ...
