@@ -1,0 +1,48 @@
+"""Backend scripts: extract them from templates, bundle them, run them in a sandbox.
+
+The pipeline (SPEC §2 step 5-6): `find_backend_scripts` per template, `build_bundle` for the
+page, then `ExecutorPool.run(ScriptJob(...))` gives a `ScriptResult` whose `effects` the app
+applies. See README.md in this folder for the design.
+"""
+
+from .actions import (
+    ActionWarning,
+    CustomResponse,
+    Effects,
+    Redirect,
+    SessionOp,
+    collect_effects,
+)
+from .bundle import Bundle, build_bundle, check_bundle
+from .console import ConsoleEntry
+from .cookies import CookieEffect
+from .extract import ScriptBlock, find_backend_scripts
+from .host import HOST_OPS, Host, NullHost
+from .job import ScriptFailure, ScriptJob, ScriptResult, run_inline
+from .modules import module_name
+from .pool import ExecutorPool
+
+__all__ = [
+    "HOST_OPS",
+    "ActionWarning",
+    "Bundle",
+    "ConsoleEntry",
+    "CookieEffect",
+    "CustomResponse",
+    "Effects",
+    "ExecutorPool",
+    "Host",
+    "NullHost",
+    "Redirect",
+    "ScriptBlock",
+    "ScriptFailure",
+    "ScriptJob",
+    "ScriptResult",
+    "SessionOp",
+    "build_bundle",
+    "check_bundle",
+    "collect_effects",
+    "find_backend_scripts",
+    "module_name",
+    "run_inline",
+]

@@ -1,0 +1,112 @@
+"""The script stage alone: a typical backend script through the executor pool (target: median
+under 0.5 ms), an empty script for comparison, and where the time goes.
+
+The typical script is bench/typical_script.js: 3 session reads, 2 writes, four setVariable
+calls (one an object with a 20-item array), a cookie and two console.log calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from funnelrun.script import ExecutorPool, ScriptJob, build_bundle, find_backend_scripts
+from funnelrun.script.engine import Engine, EngineLimits
+from funnelrun.settings import ExecutorSettings, LimitSettings
+
+HERE = Path(__file__).parent
+ROUNDS = 3000
+WARMUP = 300
+PACE_S = 0.002  # "paced": one run every 2 ms or so, instead of back to back
+REQUEST = {
+    "method": "GET", "path": "/offer", "query": {"utm_source": "mail"}, "body": None,
+    "headers": {"user-agent": "bench", "host": "bench.test"}, "cookies": {}, "ip": "127.0.0.1",
+    "ip6": "", "is_mobile": False, "is_tablet": False, "route_params": {},
+}
+SESSION = {"visits": 41, "utm_source": "mail", "cart": {"items": [{"sku": "a", "qty": 1}]}}
+
+
+def job(code: str) -> ScriptJob:
+    source = f'<script scope="backend">\n{code}</script>'
+    bundle = build_bundle([("pages/bench.html", find_backend_scripts(source))], lambda _: None)
+    return ScriptJob(bundle, REQUEST, session=SESSION, session_bytes=200)
+
+
+async def through_pool(pool: ExecutorPool, script: ScriptJob, rounds: int,
+                       gap_s: float = 0.0) -> dict[str, list]:
+    """Per run: the whole pool.run call, and the engine's own wall and CPU time. With `gap_s`,
+    runs are spaced out as a server's would be (it renders, parses, waits between scripts)."""
+    stage, engine, cpu = [], [], []
+    for _ in range(rounds):
+        if gap_s:
+            await asyncio.sleep(gap_s)
+        started = time.perf_counter()
+        result = await pool.run(script)
+        stage.append((time.perf_counter() - started) * 1000)
+        if not result.ok:
+            raise SystemExit(f"bench script failed: {result.error}")
+        engine.append(result.duration_ms)
+        cpu.append(result.cpu_ms)
+    return {"stage": stage, "engine": engine, "cpu": cpu}
+
+
+def prepare_cost(rounds: int = 500) -> float:
+    """A fresh context made (and the previous one freed) with the prelude evaluated: paid per
+    run, after the executor has answered."""
+    started = time.perf_counter()
+    for _ in range(rounds):
+        Engine().prepare()
+    return (time.perf_counter() - started) / rounds * 1000
+
+
+def in_process_cost(script: ScriptJob, rounds: int = 500) -> float:
+    """engine.run alone (the prelude already evaluated), without any pipe."""
+    engine, limits, config = Engine(), EngineLimits.from_settings(LimitSettings()), script.config()
+    total = 0.0
+    for _ in range(rounds):
+        engine.prepare()
+        started = time.perf_counter()
+        engine.run(script.bundle.code, config, limits)
+        total += time.perf_counter() - started
+    return total / rounds * 1000
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"median": statistics.median(ordered), "p90": ordered[int(len(ordered) * 0.9)]}
+
+
+async def measure(rounds: int) -> dict[str, Any]:
+    typical = job((HERE / "typical_script.js").read_text())
+    empty = job("")
+    figures: dict[str, Any] = {}
+    async with ExecutorPool(LimitSettings(), ExecutorSettings(processes=2, max_processes=2)) as pool:
+        for name, script, gap in (("typical", typical, 0.0), ("empty", empty, 0.0),
+                                  ("typical paced", typical, PACE_S)):
+            await through_pool(pool, script, WARMUP, gap)
+            samples = await through_pool(pool, script, rounds, gap)
+            figures[name] = {key: summary(values) for key, values in samples.items()}
+    figures["prepare_ms"] = prepare_cost()
+    figures["typical_in_process_ms"] = in_process_cost(typical)
+    figures["empty_in_process_ms"] = in_process_cost(empty)
+    return figures
+
+
+def main() -> dict[str, Any]:
+    figures = asyncio.run(measure(ROUNDS))
+    for name in ("typical", "empty", "typical paced"):
+        stage, engine, cpu = (figures[name][k] for k in ("stage", "engine", "cpu"))
+        print(f"{name:13} script stage  median {stage['median']:.3f} ms  p90 {stage['p90']:.3f} ms"
+              f"   (engine {engine['median']:.3f} ms, CPU {cpu['median']:.3f} ms, "
+              f"pipe + validation {stage['median'] - engine['median']:.3f} ms)")
+    print(f"next context (make + free + prelude), after each run: {figures['prepare_ms']:.3f} ms")
+    print(f"engine.run in process: typical {figures['typical_in_process_ms']:.3f} ms, "
+          f"empty {figures['empty_in_process_ms']:.3f} ms")
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Console entries a script wrote, checked and capped on the Python side (SPEC §3.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .limits import MAX_CONSOLE_BYTES, MAX_CONSOLE_ENTRIES
+from .strings import clean_text
+
+LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleEntry:
+    """One console call: level (log, info, warn, error, debug), its text, and when (seconds
+    since the epoch)."""
+
+    level: str
+    text: str
+    time: float
+
+
+def collect_console(entries: Iterable[Any], dropped: object = 0
+                    ) -> tuple[tuple[ConsoleEntry, ...], int]:
+    """The entries to keep (at most MAX_CONSOLE_ENTRIES and MAX_CONSOLE_BYTES of text) and how
+    many were dropped, counting those the sandbox already dropped."""
+    kept: list[ConsoleEntry] = []
+    count = dropped if isinstance(dropped, int) and not isinstance(dropped, bool) else 0
+    room = MAX_CONSOLE_BYTES
+    for entry in entries:
+        if not isinstance(entry, dict) or len(kept) >= MAX_CONSOLE_ENTRIES or room <= 0:
+            count += 1
+            continue
+        text = clean_text(str(entry.get("text", "")))
+        data = text.encode()
+        if len(data) > room:
+            text = data[:room].decode(errors="ignore")
+        room -= len(text.encode())
+        level = entry.get("level")
+        moment = entry.get("time")
+        kept.append(ConsoleEntry(
+            level=level if level in LEVELS else "log",
+            text=text,
+            time=moment / 1000 if isinstance(moment, int | float) else 0.0,
+        ))
+    return tuple(kept), count

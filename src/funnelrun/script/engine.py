@@ -1,0 +1,301 @@
+"""Run one bundle in a fresh QuickJS context in this process, under the run's limits."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+# `_quickjs` is the extension behind `quickjs`; importing the package would also start a
+# helper thread (with an 8 MB stack) that the single-threaded executor never uses.
+import _quickjs
+
+from ..session import (
+    CUSTOMER_FIELDS,
+    INTERNAL_PREFIX,
+    KEY_PATTERN,
+    MAX_SESSION_BYTES,
+    MAX_VALUE_BYTES,
+    RESERVED_KEYS,
+)
+from ..settings import LimitSettings
+from .limits import (
+    MAX_CONSOLE_CHARS,
+    MAX_CONSOLE_ENTRIES,
+    MAX_CUSTOMER_FIELD_CHARS,
+    MAX_HOST_CALLS,
+    MAX_HOST_ROUNDS,
+    MAX_RECORDS,
+)
+
+PRELUDE = resources.files(__package__).joinpath("prelude.js").read_text(encoding="utf-8")
+# Bundles are evaluated below this many blank lines, so a stack frame's line number tells
+# whether it belongs to the prelude (at or above) or to the bundle (below).
+PRELUDE_LINES = PRELUDE.count("\n") + 1
+_PADDING = "\n" * PRELUDE_LINES
+
+RULES = json.dumps({
+    "key_pattern": KEY_PATTERN.pattern,
+    "reserved": sorted(RESERVED_KEYS),
+    "prefix": INTERNAL_PREFIX,
+    "max_value": MAX_VALUE_BYTES,
+    "max_session": MAX_SESSION_BYTES,
+    "customer_fields": list(CUSTOMER_FIELDS),
+    "max_field_chars": MAX_CUSTOMER_FIELD_CHARS,
+    "max_console_entries": MAX_CONSOLE_ENTRIES,
+    "max_console_chars": MAX_CONSOLE_CHARS,
+    "max_records": MAX_RECORDS,
+    "max_host_calls": MAX_HOST_CALLS,
+})
+
+LOST = '{"lost": true}'  # the drained text when the records could not be read back
+DRAIN_CPU_S = 1.0  # reading the records back after a failure
+MIN_SLICE_S = 0.001
+_FRAME = re.compile(r"<input>:(\d+):(\d+)")
+
+# Answers host calls; None means "give up" (the parent's wall deadline passed).
+HostCall = Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLimits:
+    """The limits of one run, in engine units."""
+
+    memory_bytes: int
+    stack_bytes: int
+    cpu_s: float
+    wall_s: float
+
+    @classmethod
+    def from_settings(cls, limits: LimitSettings) -> EngineLimits:
+        return cls(
+            memory_bytes=limits.script_memory_mb * 1024 * 1024,
+            stack_bytes=limits.script_stack_kb * 1024,
+            cpu_s=limits.script_cpu_ms / 1000,
+            wall_s=limits.script_wall_ms / 1000,
+        )
+
+
+@dataclass(slots=True)
+class RawRun:
+    """What one run produced, before Python validates it: positions are bundle line/column."""
+
+    outcome: str  # ok | error | timeout | memory (crash: the executor failed)
+    message: str | None = None
+    line: int | None = None
+    column: int | None = None
+    drained: str = LOST  # JSON text: records, console entries and counts
+    cpu_ms: float = 0.0
+    duration_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome, "message": self.message, "line": self.line,
+            "column": self.column, "cpu_ms": self.cpu_ms, "duration_ms": self.duration_ms,
+        }
+
+
+class _Failure(Exception):
+    """Ends a run early with an outcome other than ok."""
+
+    def __init__(self, outcome: str, message: str, line: int | None = None,
+                 column: int | None = None) -> None:
+        super().__init__(message)
+        self.outcome, self.message, self.line, self.column = outcome, message, line, column
+
+
+class _Budget:
+    """The CPU and wall-clock budget of one run. QuickJS's time limit restarts on every call
+    into the engine, so each call gets only what is left of the whole run's budget."""
+
+    def __init__(self, limits: EngineLimits) -> None:
+        self.limits = limits
+        self.wall_start = time.monotonic()
+        self.cpu_start = time.process_time()
+
+    def cpu_used(self) -> float:
+        return time.process_time() - self.cpu_start
+
+    def wall_used(self) -> float:
+        return time.monotonic() - self.wall_start
+
+    def slice(self) -> float:
+        """Seconds the next engine call may run; raises when nothing is left."""
+        cpu_left = self.limits.cpu_s - self.cpu_used()
+        wall_left = self.limits.wall_s - self.wall_used()
+        if cpu_left <= 0 or wall_left <= 0:
+            raise self.exceeded()
+        return max(min(cpu_left, wall_left), MIN_SLICE_S)
+
+    def exceeded(self) -> _Failure:
+        if self.wall_used() >= self.limits.wall_s:
+            return self.wall_exceeded()
+        return _Failure("timeout", f"CPU time limit of {self.limits.cpu_s * 1000:.0f} ms exceeded")
+
+    def wall_exceeded(self) -> _Failure:
+        return _Failure("timeout", f"wall-clock limit of {self.limits.wall_s * 1000:.0f} ms exceeded")
+
+
+class Engine:
+    """Runs bundles one at a time. Between runs it prepares the next fresh context (the prelude
+    evaluated, nothing else), so that cost is paid while the executor waits for work."""
+
+    def __init__(self) -> None:
+        self._spare: tuple[Any, Any] | None = None
+        self._spent: Any = None  # the last run's context, freed by prepare()
+
+    def prepare(self) -> None:
+        """Free the last run's context and make the next one (both take a while, so the
+        executor does this after it has sent its answer)."""
+        self._spent = None
+        if self._spare is None:
+            self._spare = _fresh_context()
+
+    def _take(self) -> tuple[Any, Any]:
+        spare = self._spare or _fresh_context()
+        self._spare = None
+        return spare
+
+    def run(self, code: str, config: str, limits: EngineLimits,
+            host_call: HostCall | None = None) -> RawRun:
+        """Evaluate `code` (a bundle: an async function expression) with the globals of
+        `config` (JSON text) and run it to the end or to its first failure."""
+        budget = _Budget(limits)
+        context, control = self._take()
+        self._spent = context
+        context.set_memory_limit(limits.memory_bytes)
+        context.set_max_stack_size(limits.stack_bytes)
+        run = RawRun("ok")
+        try:
+            main = _call(context, budget, context.eval, _PADDING + code)
+            _call(context, budget, control, "start", config, main)
+            _pump(context, control, budget, host_call)
+        except _Failure as failure:
+            run.outcome, run.message = failure.outcome, failure.message
+            run.line, run.column = failure.line, failure.column
+        outcome, run.drained = _drain(context, control, limits)
+        _judge(run, outcome)
+        run.cpu_ms = budget.cpu_used() * 1000
+        run.duration_ms = budget.wall_used() * 1000
+        return run
+
+
+def _fresh_context() -> tuple[Any, Any]:
+    """A new context with the prelude evaluated: (context, its control function)."""
+    context = _quickjs.Context()
+    control = context.eval(PRELUDE)
+    control("rules", RULES)
+    return context, control
+
+
+def compile_error(code: str) -> tuple[str, int | None, int | None] | None:
+    """The syntax error of a bundle (message, bundle line, column), or None if it compiles."""
+    context = _quickjs.Context()
+    try:
+        context.eval(code)  # a bundle is a function expression: nothing of it runs
+    except _quickjs.JSException as exc:
+        text = str(exc)
+        line, column = _location(text, 0)
+        return _headline(text), line, column
+    return None
+
+
+def _call(context: Any, budget: _Budget, function: Callable[..., Any], *args: Any) -> Any:
+    context.set_time_limit(budget.slice())
+    try:
+        return function(*args)
+    except _quickjs.JSException as exc:  # StackOverflow is a JSException too
+        raise _failure_of(str(exc), budget) from exc
+    except UnicodeDecodeError as exc:  # a value holding an unpaired surrogate came back
+        raise _Failure("error", "the script produced text that is not valid Unicode") from exc
+
+
+def _failure_of(text: str, budget: _Budget) -> _Failure:
+    headline = _headline(text)
+    if headline == "InternalError: interrupted":
+        return budget.exceeded()
+    if headline in ("null", "InternalError: out of memory"):
+        return _Failure("memory", "out of memory")
+    line, column = _location(text, PRELUDE_LINES)
+    return _Failure("error", headline, line, column)
+
+
+def _pump(context: Any, control: Any, budget: _Budget, host_call: HostCall | None) -> None:
+    """Run promise jobs until the script settles, handing its host calls to `host_call`."""
+    rounds = 0
+    retried = False
+    while True:
+        _run_jobs(context, budget)
+        state = _call(context, budget, control, "poll")
+        if state == "done":
+            return
+        if state == "idle":
+            if retried:
+                raise _Failure("error", "the script waits for a promise that never settles")
+            retried = True
+            _call(context, budget, control, "reattach")
+            continue
+        retried = False
+        rounds += 1
+        if rounds > MAX_HOST_ROUNDS or host_call is None:
+            raise _Failure("error", f"more than {MAX_HOST_ROUNDS} rounds of host calls")
+        answers = host_call(json.loads(state))
+        if answers is None:  # the parent's wall deadline passed while the host worked
+            raise budget.wall_exceeded()
+        _call(context, budget, control, "settle", json.dumps(answers))
+
+
+def _run_jobs(context: Any, budget: _Budget) -> None:
+    while True:
+        context.set_time_limit(budget.slice())
+        try:
+            if not context.execute_pending_job():
+                return
+        except _quickjs.JSException as exc:
+            raise _failure_of(str(exc), budget) from exc
+
+
+def _drain(context: Any, control: Any, limits: EngineLimits) -> tuple[dict[str, Any], str]:
+    """How the script ended, and the recorded actions and console entries (JSON text), read
+    back even after a failure: the memory limit is raised and a fresh time slice given."""
+    context.set_memory_limit(limits.memory_bytes * 2 + 4 * 1024 * 1024)
+    context.set_time_limit(DRAIN_CPU_S)
+    try:
+        return json.loads(control("outcome")), control("drain")
+    except Exception:  # whatever went wrong, the run's own outcome still stands
+        return {}, LOST
+
+
+def _judge(run: RawRun, outcome: dict[str, Any]) -> None:
+    """Fold the script's own ending (from the prelude) into the run."""
+    if run.outcome != "ok" or outcome.get("state") != "error":
+        return
+    error = outcome.get("error") or {}
+    if error.get("kind") == "null" or (
+        error.get("name") == "InternalError" and error.get("message") == "out of memory"
+    ):
+        run.outcome, run.message = "memory", "out of memory"
+    else:
+        run.outcome = "error"
+        if error.get("kind") == "error":
+            run.message = f"{error.get('name')}: {error.get('message')}"
+        else:
+            run.message = f"uncaught exception: {error.get('message')}"
+    run.line, run.column = _location(error.get("stack") or "", PRELUDE_LINES)
+
+
+def _headline(text: str) -> str:
+    return text.split("\n", 1)[0].strip()
+
+
+def _location(text: str, offset: int) -> tuple[int | None, int | None]:
+    """The first `<input>:line:col` of a message or stack below `offset` lines."""
+    for match in _FRAME.finditer(text):
+        line = int(match.group(1)) - offset
+        if line > 0:
+            return line, int(match.group(2))
+    return None, None

@@ -1,0 +1,348 @@
+// The host API of a backend script: read-only globals and recorded actions (SPEC §3.2-§3.3).
+//
+// Evaluated in every fresh context before any user code; its value is one `control` function
+// that only Python holds. Actions are recorded, as JSON text made at call time, in a closure
+// the script cannot reach. Python re-validates every record (funnelrun.script.actions), so
+// this file checks only what a call must answer synchronously (session.get/set, setCustomer)
+// and otherwise records arguments. Kept small on purpose: QuickJS compiles it for every
+// request, at about 45 µs per KB.
+(function () {
+  "use strict";
+  // Intrinsics, captured before user code can replace globals or prototypes.
+  const O = Object, freeze = O.freeze, names = O.getOwnPropertyNames, hasOwn = O.hasOwn;
+  const assign = O.assign, define = O.defineProperty, setPrototypeOf = O.setPrototypeOf;
+  const isArray = Array.isArray, stringify = JSON.stringify, parse = JSON.parse, Str = String;
+  const P = Promise, Err = Error, finite = Number.isFinite, now = Date.now;
+  const escape = encodeURIComponent, ErrorProto = Err.prototype;
+  const uncurry = (fn) => Function.prototype.bind.call(Function.prototype.call, fn);
+  const then = uncurry(P.prototype.then), exec = uncurry(RegExp.prototype.exec);
+  const indexOf = uncurry(Str.prototype.indexOf), slice = uncurry(Str.prototype.slice);
+  const isError = uncurry(O.prototype.isPrototypeOf), symbolText = uncurry(Symbol.prototype.toString);
+  const join = uncurry(Array.prototype.join);
+  // Arrays without a prototype: index writes cannot reach setters put on Array.prototype.
+  const list = () => setPrototypeOf([], null);
+  const push = (array, value) => { array[array.length] = value; };
+
+  const records = list(), logs = list(), writes = { __proto__: null }, waiting = { __proto__: null };
+  let rules, keyPattern, request, snapshot, bytes, customer, isCustomer, quota, main;
+  let calls = list(), dropped = 0, logsDropped = 0, logChars = 0, callCount = 0;
+  let ended = null, stop = null, outcome = { __proto__: null, state: "pending" };
+
+  function record(text, terminal) {
+    if (records.length < rules.max_records || terminal) push(records, text);
+    else dropped++;
+  }
+
+  // A refusal: the call and why. Returns `answer`, what the refused call gives back.
+  function warn(call, reason, answer) {
+    record(stringify({ __proto__: null, op: "warning", call: call, reason: reason }));
+    return answer;
+  }
+
+  // After a terminal action every action is ignored, and the script is stopped again.
+  function guard(call) {
+    if (ended !== null) throw warn(call, "ignored: the script already ended with " + ended + "()", stop);
+  }
+
+  // JSON text of a value, or an object with the reason it has none.
+  function toJson(value) {
+    const kind = typeof value;
+    if (kind === "number" && !finite(value)) return { reason: "value must be a finite number" };
+    if (kind === "bigint") return { reason: "value must be JSON data, got bigint" };
+    try {
+      const text = stringify(value);
+      return typeof text === "string" ? text : { reason: "value must be JSON data, got " + kind };
+    } catch (error) {
+      if (stop !== null && error === stop) throw error;
+      return { reason: "value could not be converted to JSON: " + describe(error) };
+    }
+  }
+
+  // A call's arguments as Python reads them: JSON, with `missing` listing those JSON would
+  // lose or change (undefined, NaN, functions, cyclic objects...) as [index, type, reason].
+  function recorder(call, terminal) {
+    return function () {
+      guard(call);
+      const args = list(), missing = list();
+      for (let i = 0; i < arguments.length; i++) {
+        const value = arguments[i], kind = typeof value;
+        const bad = kind === "object" || kind === "string" || kind === "boolean" ? null
+          : kind === "number" ? (finite(value) ? null : "non-finite number") : kind;
+        push(args, bad === null ? value : null);
+        if (bad !== null) push(missing, [i, bad, "value must be JSON data, got " + bad]);
+      }
+      let text = null;
+      try {
+        text = stringify({ __proto__: null, op: call, args: args, missing: missing });
+      } catch (error) {  // a cyclic or BigInt-holding object: find it, and send without it
+        if (stop !== null && error === stop) throw error;
+        for (let i = 0; i < args.length; i++) {
+          const json = args[i] !== null && typeof args[i] === "object" ? toJson(args[i]) : "";
+          if (typeof json !== "string") {
+            args[i] = null;
+            push(missing, [i, "object", json.reason]);
+          }
+        }
+        text = stringify({ __proto__: null, op: call, args: args, missing: missing });
+      }
+      record(text, terminal);
+      if (terminal) {
+        ended = call;
+        throw (stop = freeze(new Err("the script ended with " + call + "()")));
+      }
+    };
+  }
+
+  function deepFreeze(value) {
+    if (value !== null && typeof value === "object") {
+      const keys = names(value);
+      for (let i = 0; i < keys.length; i++) deepFreeze(value[keys[i]]);
+      freeze(value);
+    }
+    return value;
+  }
+
+  function utf8Length(text) {
+    const encoded = escape(text);
+    let escapes = 0;
+    for (let at = indexOf(encoded, "%"); at !== -1; at = indexOf(encoded, "%", at + 1)) escapes++;
+    return encoded.length - 2 * escapes;
+  }
+
+  // -- session ---------------------------------------------------------------------------------
+
+  function keyRefusal(key) {
+    if (typeof key !== "string") return "key must be a string";
+    if (exec(keyPattern, key) === null) return "key must be 1-128 characters of A-Z a-z 0-9 _ . -";
+    if (hasOwn(rules.reserved, key) || slice(key, 0, rules.prefix.length) === rules.prefix) {
+      return "'" + key + "' is a reserved key";
+    }
+    return null;
+  }
+
+  function current(key) {
+    return hasOwn(writes, key) ? writes[key] : hasOwn(snapshot, key) ? snapshot[key] : null;
+  }
+
+  function get(key) {
+    const refusal = keyRefusal(key), text = refusal === null ? current(key) : null;
+    if (refusal !== null) warn("session.get", refusal);
+    return text === null ? null : parse(text);
+  }
+
+  function set(key, value) {
+    guard("session.set");
+    let refusal = keyRefusal(key), text = null, total = bytes;
+    if (refusal === null && value !== null) {
+      text = toJson(value);
+      const size = typeof text === "string" ? utf8Length(text) : 0;
+      if (typeof text !== "string") refusal = text.reason;
+      else if (size > rules.max_value) refusal = "value is " + size + " bytes; the limit is " + rules.max_value;
+      else total += utf8Length(key) + size;
+    }
+    const old = refusal === null ? current(key) : null;
+    if (old !== null) total -= utf8Length(key) + utf8Length(old);
+    if (refusal === null && text !== null && total > rules.max_session) {
+      refusal = "session would be " + total + " bytes; the limit is " + rules.max_session;
+    }
+    if (refusal !== null) return warn("session.set", refusal, false);
+    bytes = total;
+    writes[key] = text;
+    // The value's JSON text goes in as it is: not escaped into a string and parsed twice.
+    record('{"op":"session.set","key":' + stringify(key) + ',"value":' + (text === null ? "null" : text) + "}");
+    return true;
+  }
+
+  function setCustomer(fields) {
+    guard("session.setCustomer");
+    const refusal = customerRefusal(fields) || (quota > 0 ? null : "login quota spent");
+    if (refusal !== null) return warn("session.setCustomer", refusal, false);
+    const given = { __proto__: null }, keys = names(fields);
+    for (let i = 0; i < keys.length; i++) {
+      const value = fields[keys[i]];
+      if (!hasOwn(rules.fields, keys[i])) warn("session.setCustomer", "unknown field '" + keys[i] + "' ignored");
+      else if (value !== undefined && value !== null) given[keys[i]] = value;
+    }
+    quota--;
+    record(stringify({ __proto__: null, op: "session.setCustomer", fields: given }));
+    // As funnelrun.session.Session.login: merged over the customer, `name` derived.
+    const merged = assign({ __proto__: null }, isCustomer ? customer : null, given);
+    if (!given.name && (given.first_name || given.last_name)) {
+      merged.name = ((merged.first_name || "") + " " + (merged.last_name || "")).trim();
+    }
+    customer = deepFreeze(parse(stringify(merged)));
+    isCustomer = true;
+    return true;
+  }
+
+  function customerRefusal(fields) {
+    if (fields === null || typeof fields !== "object" || isArray(fields)) return "fields must be an object";
+    if (typeof fields.email !== "string" || indexOf(fields.email, "@") === -1) {
+      return "email is required and must contain '@'";
+    }
+    for (const name of ["email", "name", "first_name", "last_name", "id"]) {
+      const value = fields[name], isId = name === "id";
+      if (value === undefined || value === null || (isId && finite(value))) continue;
+      if (typeof value !== "string") {
+        return isId ? "id must be a string or a finite number" : name + " must be a string";
+      }
+      if (value.length > rules.max_field_chars) return name + " is too long";
+    }
+    return null;
+  }
+
+  // Async host calls: a promise Python settles from its pump loop (engine.py).
+  function hostCall(call, args, failure, convert) {
+    guard(call);
+    if (callCount >= rules.max_host_calls) {
+      warn(call, "more than " + rules.max_host_calls + " host calls in one run");
+      return new P((resolve) => resolve(failure));
+    }
+    push(calls, { __proto__: null, id: ++callCount, op: call, args: args });
+    return new P((resolve) => { waiting[callCount] = (value) => resolve(convert(value)); });
+  }
+
+  function getToken(ttl) {
+    // Only plain values go to Python, which refuses anything but a number (or nothing).
+    const given = ttl === undefined || ttl === null || (typeof ttl === "number" && finite(ttl))
+      ? (ttl === undefined ? null : ttl) : "invalid";
+    return hostCall("session.getToken", [given], null,
+      (token) => (typeof token === "string" ? token : null));
+  }
+
+  function setFromToken(token) {
+    return hostCall("session.setFromToken", [typeof token === "string" ? token : null], false, (answer) => {
+      const login = answer !== null && typeof answer === "object" && answer.ok === true;
+      if (login && answer.customer !== null && typeof answer.customer === "object") {
+        customer = deepFreeze(answer.customer);
+        isCustomer = true;
+      }
+      return login || answer === true;
+    });
+  }
+
+  // -- console ---------------------------------------------------------------------------------
+
+  function describe(value) {
+    const kind = typeof value;
+    if (kind === "string") return value;
+    if (kind === "symbol") return symbolText(value);
+    if (kind === "function") return "[Function]";
+    if (value === null || kind !== "object") return Str(value) + (kind === "bigint" ? "n" : "");
+    try {
+      if (isError(ErrorProto, value)) return Str(value.name) + ": " + Str(value.message);
+      const text = stringify(value);
+      return typeof text === "string" ? text : "[object]";
+    } catch (error) {
+      if (stop !== null && error === stop) throw error;
+      return "[unprintable object]";
+    }
+  }
+
+  function logger(level) {
+    return function () {
+      if (logs.length >= rules.max_console_entries || logChars >= rules.max_console_chars) {
+        return void logsDropped++;
+      }
+      let text = "";
+      for (let i = 0; i < arguments.length; i++) text += (i ? " " : "") + describe(arguments[i]);
+      text = slice(text, 0, rules.max_console_chars - logChars);
+      logChars += text.length;
+      push(logs, { __proto__: null, level: level, time: now(), text: text });
+    };
+  }
+
+  // -- globals and the run -----------------------------------------------------------------------
+
+  function getVariable(name) {
+    const body = request.body, query = request.query;
+    if (body !== null && typeof body === "object" && !isArray(body) && hasOwn(body, name)) return body[name];
+    return query !== null && typeof query === "object" && hasOwn(query, name) ? query[name] : null;
+  }
+
+  // The API, defined with the rules while the context is made ahead of its run; `request`
+  // and the session follow at start.
+  function defineApi() {
+    const api = {
+      getVariable: getVariable, redirect: recorder("redirect", true),
+      session: freeze({ get: get, set: set, setCustomer: setCustomer, getToken: getToken,
+        setFromToken: setFromToken }),
+      cookie: freeze({ set: recorder("cookie.set"), delete: recorder("cookie.delete") }),
+      setVariable: recorder("setVariable"), setHeader: recorder("setHeader"),
+      response: freeze({ status: recorder("response.status"),
+        json: recorder("response.json", true), send: recorder("response.send", true) }),
+      console: freeze({ log: logger("log"), info: logger("info"), warn: logger("warn"),
+        error: logger("error"), debug: logger("debug") }),
+    };
+    for (const name of names(api)) define(globalThis, name, { value: api[name] });
+    define(globalThis, "customer", { get: () => customer });
+    define(globalThis, "is_customer", { get: () => isCustomer });
+  }
+
+  function start(text, bundle) {
+    const config = parse(text);
+    define(globalThis, "request", { value: request = deepFreeze(config.request) });
+    snapshot = setPrototypeOf(config.session, null);
+    bytes = config.session_bytes;
+    customer = deepFreeze(config.customer);
+    isCustomer = config.is_customer === true;
+    quota = config.login_quota;
+    main = bundle();
+    attach();
+  }
+
+  // Also called when the pump finds nothing to do: a reaction lost to an out-of-memory
+  // failure is queued again, so a rejected run is not taken for one that waits forever.
+  function attach() {
+    then(main, () => settled(true), (error) => settled(stop !== null && error === stop, error));
+  }
+
+  function settled(ok, error) {
+    if (outcome.state !== "pending") return;
+    let info = null;
+    try {
+      info = ok ? null : error === null ? { __proto__: null, kind: "null" }
+        : typeof error !== "object" || !isError(ErrorProto, error)
+          ? { __proto__: null, kind: "value", message: describe(error) }
+          : { __proto__: null, kind: "error", name: Str(error.name), message: Str(error.message),
+            stack: typeof error.stack === "string" ? error.stack : "" };
+    } catch (inner) {
+      info = { __proto__: null, kind: "value", message: "[unprintable exception]" };
+    }
+    outcome = { __proto__: null, state: ok ? "ok" : "error", error: info };
+  }
+
+  return function control(op, text, bundle) {
+    switch (op) {
+      case "rules":
+        rules = parse(text);
+        keyPattern = new RegExp("^(?:" + rules.key_pattern + ")$");
+        rules.reserved = O.fromEntries(rules.reserved.map((key) => [key, true]));
+        rules.fields = O.fromEntries(rules.customer_fields.map((key) => [key, true]));
+        return defineApi();
+      case "start": return start(text, bundle);
+      case "reattach": return attach();
+      case "outcome": return stringify(outcome);
+      case "poll": {
+        if (outcome.state !== "pending") return "done";
+        if (calls.length === 0) return "idle";
+        const handed = calls;
+        calls = list();
+        return stringify(handed);
+      }
+      case "settle": {
+        const answers = parse(text);
+        for (let i = 0; i < answers.length; i++) {
+          const resolve = waiting[answers[i].id];
+          delete waiting[answers[i].id];
+          if (resolve !== undefined) resolve(answers[i].value);
+        }
+        return;
+      }
+      case "drain": // joined, not concatenated: Python cannot read a rope string
+        return join(['{"records":[', join(records, ","), '],"console":', stringify(logs),
+          ',"records_dropped":', dropped, ',"console_dropped":', logsDropped,
+          ',"unsent_host_calls":', calls.length, "}"], "");
+    }
+  };
+})()

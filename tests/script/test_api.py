@@ -1,0 +1,51 @@
+"""The public API of funnelrun.script, pinned."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import funnelrun.script as script
+from funnelrun.errors import ScriptError
+
+
+def test_public_names() -> None:
+    assert sorted(script.__all__) == sorted([
+        "HOST_OPS", "ActionWarning", "Bundle", "ConsoleEntry", "CookieEffect", "CustomResponse",
+        "Effects", "ExecutorPool", "Host", "NullHost", "Redirect", "ScriptBlock",
+        "ScriptFailure", "ScriptJob", "ScriptResult", "SessionOp", "build_bundle",
+        "check_bundle", "collect_effects", "find_backend_scripts", "module_name",
+        "run_inline",
+    ])
+    for name in script.__all__:
+        assert getattr(script, name) is not None
+
+
+def fields(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+
+
+def test_result_and_job_fields() -> None:
+    assert fields(script.ScriptResult) == ["outcome", "error", "effects", "console",
+                                           "console_dropped", "duration_ms", "cpu_ms"]
+    assert fields(script.ScriptJob) == ["bundle", "request", "session", "session_bytes",
+                                        "customer", "is_customer", "login_quota", "limits"]
+    assert fields(script.Effects) == ["session", "cookies", "headers", "variables", "status",
+                                      "redirect", "response", "warnings"]
+    assert fields(script.CookieEffect) == ["name", "value", "max_age", "path", "delete"]
+    assert fields(script.ScriptBlock) == ["code", "start", "end", "line", "column", "closed"]
+    assert fields(script.ConsoleEntry) == ["level", "text", "time"]
+
+
+def test_script_failures_belong_to_the_exception_tree() -> None:
+    assert issubclass(script.ScriptFailure, ScriptError)
+
+
+def test_pool_signatures() -> None:
+    assert list(inspect.signature(script.ExecutorPool).parameters) == \
+        ["limits", "executor_settings", "command"]
+    assert list(inspect.signature(script.ExecutorPool.run).parameters) == ["self", "job", "host"]
+    assert list(inspect.signature(script.find_backend_scripts).parameters) == \
+        ["source", "first_line"]
+    assert list(inspect.signature(script.build_bundle).parameters) == \
+        ["parts", "resolve_module"]

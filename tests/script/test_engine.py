@@ -1,0 +1,115 @@
+"""How runs fail: each failure keeps the effects made before it and says where it happened."""
+
+from __future__ import annotations
+
+import pytest
+
+from funnelrun.errors import Position
+from funnelrun.script import ScriptJob
+from funnelrun.settings import LimitSettings
+
+from .conftest import PAGE, Sandbox, page_job
+
+BEFORE = "setVariable('before', 1); session.set('kept', true);\n"
+FAST = LimitSettings(script_memory_mb=8, script_cpu_ms=300, script_wall_ms=600,
+                     script_stack_kb=256)
+
+
+def failing(sandbox: Sandbox, body: str, limits: LimitSettings | None = None):
+    result = sandbox(page_job(BEFORE + body + "\nsetVariable('after', 1);", limits=limits))
+    assert result.effects.variables == {"before": 1}, "effects before the failure are kept"
+    assert [op.key for op in result.effects.session] == ["kept"]
+    return result
+
+
+def test_a_throw_is_an_error_with_its_position(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "  throw new Error('boom');")
+    assert result.outcome == "error"
+    assert result.error.message == "Error: boom"
+    assert result.error.position == Position(PAGE, 2, 13)  # QuickJS points at `Error`
+
+
+def test_a_reference_error_in_a_nested_function(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "function f() {\n  return g();\n}\nf();")
+    assert result.error.message == "ReferenceError: g is not defined"
+    assert result.error.position == Position(PAGE, 3, 10)
+
+
+def test_a_syntax_error_keeps_nothing_and_reports_the_position(sandbox: Sandbox) -> None:
+    result = sandbox("setVariable('a', 1);\nlet x = = 2;")
+    assert result.outcome == "error"
+    assert result.error.message == "SyntaxError: unexpected token in expression: '='"
+    assert result.error.position == Position(PAGE, 2, 9)
+    assert result.effects.variables == {}
+
+
+def test_cpu_time_limit_stops_a_busy_loop(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "while (true) {}", FAST)
+    assert result.outcome == "timeout"
+    assert result.error.message == "CPU time limit of 300 ms exceeded"
+    assert 250 <= result.cpu_ms < 1000
+
+
+def test_cpu_time_counts_across_awaits(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "while (true) await null;", FAST)
+    assert result.outcome == "timeout"
+    assert result.cpu_ms < 1000
+
+
+def test_wall_clock_limit_stops_a_run_the_cpu_limit_would_allow(sandbox: Sandbox) -> None:
+    limits = LimitSettings(script_cpu_ms=10_000, script_wall_ms=400)
+    result = failing(sandbox, "while (true) {}", limits)
+    assert result.outcome == "timeout"
+    assert result.error.message == "wall-clock limit of 400 ms exceeded"
+    assert result.duration_ms < 1400
+
+
+def test_out_of_memory_keeps_effects_and_reports_the_position(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "const big = [];\nwhile (true) big.push('x'.repeat(100000) + big.length);")
+    assert result.outcome == "memory"
+    assert result.error.message == "out of memory"
+    assert result.error.position is not None and result.error.position.line == 3
+
+
+def test_out_of_memory_from_many_small_objects(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "const a = [];\nwhile (true) a.push({n: a.length});")
+    assert result.outcome == "memory"
+
+
+def test_out_of_memory_after_an_await(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "await null;\nconst a = [];\nwhile (true) a.push({n: a.length});")
+    assert result.outcome == "memory"
+
+
+def test_a_huge_string_is_out_of_memory(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "const s = 'x'.repeat(100 * 1024 * 1024);")
+    assert result.outcome == "memory"
+    assert result.error.position is not None and result.error.position.line == 2
+
+
+def test_stack_overflow_is_an_error_with_its_position(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "function f(n) {\n  return f(n + 1) + 1;\n}\nf(0);")
+    assert result.outcome == "error"
+    assert result.error.message == "RangeError: Maximum call stack size exceeded"
+    assert result.error.position == Position(PAGE, 3, 16)  # QuickJS points at the call's `)`
+
+
+def test_a_caught_error_is_not_a_failure(sandbox: Sandbox) -> None:
+    result = sandbox("try { null.x } catch (e) { setVariable('e', e.name) }")
+    assert result.outcome == "ok" and result.effects.variables == {"e": "TypeError"}
+
+
+def test_a_promise_that_never_settles_is_an_error(sandbox: Sandbox) -> None:
+    result = failing(sandbox, "await new Promise(() => {});")
+    assert result.outcome == "error"
+    assert result.error.message == "the script waits for a promise that never settles"
+
+
+@pytest.mark.parametrize("memory_mb", [2, 16])
+def test_memory_limit_follows_the_settings(sandbox: Sandbox, memory_mb: int) -> None:
+    limits = LimitSettings(script_memory_mb=memory_mb, script_cpu_ms=1000, script_wall_ms=2000)
+    job = page_job("const s = 'x'.repeat(5 * 1024 * 1024); setVariable('n', s.length);",
+                   limits=limits)
+    assert isinstance(job, ScriptJob)
+    result = sandbox(job)
+    assert result.outcome == ("memory" if memory_mb == 2 else "ok")
