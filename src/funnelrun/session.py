@@ -171,8 +171,6 @@ class Session:
             last = customer.get("last_name") or ""
             customer["name"] = f"{first} {last}".strip()
         self.regenerate()
-        if QUOTA_ID_KEY not in self.items:
-            self.write_value(QUOTA_ID_KEY, new_session_id())
         self.write_value("is_customer", True)
         self.write_value("email", fields["email"])
         if fields.get("id") is not None:

@@ -1,0 +1,21 @@
+"""Run every benchmark in bench/ and print its figures: `make bench`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+BENCHES = ["bench_template", "bench_script", "bench_request"]
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    for name in BENCHES:
+        print(f"== {name}")
+        importlib.import_module(name).main()
+        print()
+
+
+if __name__ == "__main__":
+    main()

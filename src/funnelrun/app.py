@@ -1,0 +1,265 @@
+"""The ASGI app: the request pipeline of SPEC §2, one small function per stage."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from . import events as page_events
+from . import request as http
+from .effects import applied_actions, apply_effects, script_job
+from .errors import FunnelrunError
+from .events import PageEvents
+from .render import render_page
+from .responses import error_page, redirect
+from .script import HOST_OPS, ExecutorPool, ScriptResult
+from .session import Session
+from .session_store import SessionKeeper
+from .settings import Settings, load_settings
+from .site import Brand, Page, Site, load_site
+from .store import Store, open_store
+
+logger = logging.getLogger("funnelrun")
+PAGE_METHODS = ("GET", "HEAD", "POST")
+
+
+@dataclass(eq=False)
+class Visit:
+    """One request on its way through the pipeline."""
+
+    http: Request
+    events: PageEvents
+    body: bytes = b""
+    brand: Brand | None = None
+    page: Page | None = None
+    route_params: dict[str, str] = field(default_factory=dict)
+    request_view: dict[str, Any] = field(default_factory=dict)  # `request` for script and template
+    session: Session = field(default_factory=Session)
+    client: http.Address | None = None
+    https: bool = False
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[Any] = field(default_factory=list)  # CookieEffect, sent with any response
+    variables: dict[str, Any] = field(default_factory=dict)  # from setVariable
+
+
+class Funnelrun:
+    """Serves one site. An ASGI app; `startup`/`shutdown` open and close the store and executors."""
+
+    def __init__(self, site: Site, settings: Settings, *, store: Store | None = None) -> None:
+        self.site = site
+        self.settings = settings
+        self.store = store
+        self.trusted_proxies = http.parse_networks(settings.server.trusted_proxies)
+        self.executors = ExecutorPool(settings.limits, settings.executor)
+        self.sessions: SessionKeeper | None = None
+        self.asgi = Starlette(
+            routes=[Route("/{path:path}", self.serve, methods=list(PAGE_METHODS))],
+            lifespan=self._lifespan,
+        )
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.asgi(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app):
+        await self.startup()
+        try:
+            yield
+        finally:
+            await self.shutdown()
+
+    async def startup(self) -> None:
+        if self.store is None:
+            self.store = open_store(self.settings.store.url, self.site.root)
+        self.sessions = SessionKeeper(self.store, self.settings.session)
+        if any(page.bundle is not None for page in self.site.pages()):
+            await self.executors.start()
+
+    async def shutdown(self) -> None:
+        await self.executors.close()
+        if self.store is not None:
+            await self.store.close()
+
+    # -- the pipeline ----------------------------------------------------------------------------
+
+    async def serve(self, request: Request) -> Response:
+        """The outermost error boundary: no traceback ever reaches a visitor."""
+        visit = Visit(http=request, events=PageEvents())
+        try:
+            response = await self.pipeline(visit)
+        except Exception as exc:
+            logger.exception("request %s failed", visit.events.request_id)
+            visit.events.error("internal_error", exc)
+            response = error_page(500)
+        response.headers["x-request-id"] = visit.events.request_id
+        await self.record(visit, response)
+        return response
+
+    async def pipeline(self, visit: Visit) -> Response:
+        response = (
+            await self.read_request(visit)  # the body (413), host (400)
+            or self.resolve(visit)  # 1. brand and page (404)
+            or await self.load_session(visit)  # 3. session (created lazily on first write)
+            or self.check_access(visit)  # 4. requires_login
+            or await self.run_script(visit)  # 5-6. backend script and its effects
+            or self.render(visit)  # 7. template
+        )
+        return await self.finish(visit, response)  # 8. save the session, cookies, headers
+
+    async def read_request(self, visit: Visit) -> Response | None:
+        request = visit.http
+        if http.host_name(request.headers.get("host")) is None:
+            return error_page(400)
+        try:
+            visit.body = await http.read_body(request.stream(), request.headers.get("content-length"))
+        except http.BodyTooLarge as exc:
+            visit.events.warn("request.body", exc.message)
+            return error_page(413, headers={"connection": "close"})
+        peer = request.client.host if request.client else None
+        visit.client = http.client_address(
+            peer, request.headers.get("x-forwarded-for"), self.trusted_proxies
+        )
+        visit.https = http.is_https(
+            request.url.scheme, peer, request.headers.get("x-forwarded-proto"), self.trusted_proxies
+        )
+        return None
+
+    def resolve(self, visit: Visit) -> Response | None:
+        host = http.host_name(visit.http.headers.get("host"))
+        visit.brand = self.site.brand_for_host(host or "")
+        match = visit.brand.routes.match(visit.http.url.path) if visit.brand else None
+        if match is None:
+            visit.events.add("resolve", host=host, path=visit.http.url.path, page=None)
+            return error_page(404)
+        visit.page, visit.route_params = match
+        visit.events.add("resolve", brand=visit.brand.id, page=visit.page.display)
+        request = visit.http
+        visit.request_view = http.page_request(
+            method=request.method,
+            path=request.url.path,
+            query=request.query_params,
+            body=http.parse_body(request.headers.get("content-type"), visit.body),
+            headers=request.headers,
+            cookies=request.cookies,
+            client=visit.client,
+            route_params=visit.route_params,
+        )
+        return None
+
+    async def load_session(self, visit: Visit) -> Response | None:
+        visit.session = await self.sessions.load(visit.http.cookies, visit.events)
+        return None
+
+    def check_access(self, visit: Visit) -> Response | None:
+        front = visit.page.source.front_matter
+        if not front.requires_login or visit.session.is_customer:
+            return None
+        decision = "redirect" if front.login_redirect else "not_found"
+        visit.events.add("access", decision=decision, requires_login=True)
+        if front.login_redirect:
+            return redirect(front.login_redirect, 302)
+        return error_page(404)
+
+    async def run_script(self, visit: Visit) -> Response | None:
+        if visit.page.script_problem is not None:
+            visit.events.error("script", visit.page.script_problem, outcome="error")
+            return None
+        if visit.page.bundle is None:
+            return None
+        quota = await self.sessions.login_quota_left(visit.session, visit.client)
+        job = script_job(visit, quota, self.settings.limits)
+        result: ScriptResult = await self.executors.run(job, _HandoffUnavailable(visit.events))
+        record_script(visit.events, result)
+        return await apply_effects(visit, result.effects, self.sessions)
+
+    def render(self, visit: Visit) -> Response:
+        try:
+            html = render_page(visit)
+        except FunnelrunError as exc:
+            visit.events.error("template_error", exc)
+            return error_page(500)
+        return HTMLResponse(html, status_code=visit.status)
+
+    async def finish(self, visit: Visit, response: Response) -> Response:
+        cookie = await self.sessions.save(visit.session, visit.events, secure=visit.https)
+        if cookie is not None:
+            visit.cookies.append(cookie)
+        if response.status_code in (204, 304):
+            response.body = b""  # these statuses carry no body
+        for name, value in visit.headers.items():
+            response.headers[name] = value
+        for cookie in visit.cookies:
+            response.headers.append("set-cookie", cookie.header(visit.https))
+        return response
+
+    async def record(self, visit: Visit, response: Response) -> None:
+        """Step 8: the request's page events go to the store; a store failure is only logged."""
+        visit.events.add(
+            "response", status=response.status_code, duration_ms=visit.events.elapsed_ms()
+        )
+        if self.store is None:
+            return
+        try:
+            record = page_events.request_record(
+                visit.events,
+                brand=visit.brand.id if visit.brand else "",
+                path=visit.http.url.path,
+                method=visit.http.method,
+                status=response.status_code,
+            )
+            await self.store.record_request(record)
+        except FunnelrunError:
+            logger.exception("request %s: page events not recorded", visit.events.request_id)
+
+
+def record_script(events: PageEvents, result: ScriptResult) -> None:
+    """The script's outcome, timing, error with position, console and refused actions."""
+    event = events.add(
+        "script",
+        outcome=result.outcome,
+        duration_ms=round(result.duration_ms, 3),
+        cpu_ms=round(result.cpu_ms, 3),
+        console=[dataclasses.asdict(entry) for entry in result.console],
+        console_dropped=result.console_dropped,
+        applied=applied_actions(result.effects),
+    )
+    if result.error is not None:
+        events.has_error = True
+        event["error"] = page_events.error_fields(result.error)
+    for warning in result.effects.warnings:
+        events.warn(warning.call, warning.reason)
+
+
+class _HandoffUnavailable:
+    """The host side of `session.getToken` / `setFromToken` until cross-domain handoff lands
+    (its own issue): each call answers null / false and says why in the page events."""
+
+    def __init__(self, events: PageEvents) -> None:
+        self.events = events
+
+    async def call(self, op: str, args: list) -> Any:
+        self.events.warn(op, "cross-domain session handoff is not available yet")
+        return HOST_OPS[op]
+
+
+def create_app(site: Site, settings: Settings, *, store: Store | None = None) -> Funnelrun:
+    return Funnelrun(site, settings, store=store)
+
+
+def app_from_environment() -> Funnelrun:
+    """The app for `funnelrun serve` workers: the site folder comes from FUNNELRUN_SITE."""
+    from .cli import SITE_ENV
+
+    root = Path(os.environ[SITE_ENV])
+    return create_app(load_site(root), load_settings(root))

@@ -1,0 +1,233 @@
+"""The command line: `funnelrun serve | render | new | check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from .errors import FunnelrunError
+from .settings import Settings, load_settings
+
+SITE_ENV = "FUNNELRUN_SITE"
+# Command-line flags of `serve`, as the environment variables its worker processes read.
+SERVE_FLAGS = {
+    "host": "FUNNELRUN_SERVER_HOST",
+    "port": "FUNNELRUN_SERVER_PORT",
+    "workers": "FUNNELRUN_SERVER_WORKERS",
+    "store": "FUNNELRUN_STORE_URL",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args)
+    except FunnelrunError as exc:
+        print(f"funnelrun: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="funnelrun", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve a site over HTTP")
+    serve.add_argument("site", type=Path)
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.add_argument("--store", help="store URL, e.g. sqlite:///.funnelrun/state.db")
+    serve.add_argument("--reload", action="store_true", help="restart when site files change")
+    serve.set_defaults(command=cmd_serve)
+
+    render = commands.add_parser("render", help="serve one request in-process and print it")
+    render.add_argument("site", type=Path)
+    render.add_argument("path")
+    render.add_argument("--host", default=None, help="Host header (default: the first domain)")
+    render.add_argument("--method", default=None)
+    render.add_argument("--data", help="form body, e.g. 'email=a@b.test&code=1'")
+    render.add_argument("--json", dest="json_body", help="JSON body")
+    render.add_argument("--cookie", action="append", default=[], metavar="K=V")
+    render.add_argument("--header", action="append", default=[], metavar="'K: V'")
+    render.add_argument("--store", help="store URL")
+    render.add_argument("--events", action="store_true", help="print the page events too")
+    render.set_defaults(command=cmd_render)
+
+    new = commands.add_parser("new", help="write a working example site")
+    new.add_argument("site", type=Path)
+    new.set_defaults(command=cmd_new)
+
+    check = commands.add_parser("check", help="compile every template and script; list problems")
+    check.add_argument("site", type=Path)
+    check.set_defaults(command=cmd_check)
+    return parser
+
+
+# -- serve -------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .site import load_site
+
+    root = _site_root(args.site)
+    for flag, variable in SERVE_FLAGS.items():
+        if getattr(args, flag) is not None:
+            os.environ[variable] = str(getattr(args, flag))
+    settings = load_settings(root)
+    site = _report_site(load_site, root)
+    os.environ[SITE_ENV] = str(root)
+    print(f"funnelrun: serving {root} ({len(site.brands)} brands, "
+          f"{sum(1 for _ in site.pages())} pages) at http://{settings.server.host}:"
+          f"{settings.server.port}", file=sys.stderr)
+    uvicorn.run(
+        "funnelrun.app:app_from_environment",
+        factory=True,
+        host=settings.server.host,
+        port=settings.server.port,
+        workers=settings.server.workers if not args.reload else None,
+        reload=args.reload,
+        reload_dirs=[str(root)] if args.reload else None,
+        reload_includes=["*.html", "*.js", "*.toml"] if args.reload else None,
+        log_level="info",
+        server_header=False,
+    )
+    return 0
+
+
+def _report_site(load, root: Path):
+    """Load the site or print its problems; script problems are printed but do not stop it."""
+    from .site import SiteInvalid
+
+    try:
+        site = load(root)
+    except SiteInvalid as exc:
+        for problem in exc.problems:
+            print(problem.headline(), file=sys.stderr)
+        raise FunnelrunError(f"{root}: not serving: {exc.message}") from None
+    for problem in site.problems:
+        print(f"warning: {problem.headline()}", file=sys.stderr)
+    return site
+
+
+# -- render ------------------------------------------------------------------------------------
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .site import load_site
+
+    root = _site_root(args.site)
+    settings = load_settings(root, overrides={"store.url": args.store})
+    site = _report_site(load_site, root)
+    return asyncio.run(_render(args, site, settings))
+
+
+async def _render(args: argparse.Namespace, site, settings: Settings) -> int:
+    import httpx
+
+    from .app import create_app
+
+    headers = dict(_header(text) for text in args.header)
+    host = args.host or _default_host(site)
+    headers.setdefault("host", host)
+    content: bytes | None = None
+    if args.json_body is not None:
+        content = args.json_body.encode()
+        headers.setdefault("content-type", "application/json")
+    elif args.data is not None:
+        content = args.data.encode()
+        headers.setdefault("content-type", "application/x-www-form-urlencoded")
+    method = (args.method or ("POST" if content is not None else "GET")).upper()
+    cookies = "; ".join(_cookie(text) for text in args.cookie)
+    if cookies:
+        headers["cookie"] = cookies
+
+    app = create_app(site, settings)
+    await app.startup()
+    try:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{host}") as client:
+            response = await client.request(method, args.path, headers=headers, content=content)
+        print(f"HTTP/1.1 {response.status_code} {response.reason_phrase}")
+        for name, value in response.headers.multi_items():
+            print(f"{name}: {value}")
+        print()
+        sys.stdout.write(response.text)
+        if args.events:
+            record = await app.store.get_request(response.headers["x-request-id"])
+            print(f"\n-- page events of request {response.headers['x-request-id']} --")
+            print(json.dumps(record.events if record else [], indent=2, ensure_ascii=False))
+    finally:
+        await app.shutdown()
+    return 0
+
+
+def _default_host(site) -> str:
+    for brand in site.brands.values():
+        if brand.settings.domains:
+            return brand.settings.domains[0]
+    return "localhost"
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip():
+        raise FunnelrunError(f"--header {text!r}: expected 'Name: value'")
+    return name.strip().lower(), value.strip()
+
+
+def _cookie(text: str) -> str:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise FunnelrunError(f"--cookie {text!r}: expected name=value")
+    return f"{name.strip()}={value}"
+
+
+# -- new, check --------------------------------------------------------------------------------
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    target: Path = args.site
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FunnelrunError(f"{target}: already exists and is not empty; choose a new folder")
+    with as_file(files(__package__).joinpath("scaffold")) as scaffold:
+        shutil.copytree(scaffold, target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    print(f"funnelrun: wrote an example site to {target}; serve it with "
+          f"'funnelrun serve {target}'", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .site import check_site
+
+    root = _site_root(args.site)
+    problems = check_site(root)
+    for problem in problems:
+        print(problem.headline())
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", file=sys.stderr)
+        return 1
+    print(f"ok: {root}", file=sys.stderr)
+    return 0
+
+
+def _site_root(path: Path) -> Path:
+    if not path.is_dir():
+        raise FunnelrunError(f"{path}: no such site folder")
+    return path.resolve()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

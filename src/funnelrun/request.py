@@ -1,0 +1,187 @@
+"""What a page sees of an HTTP request: host, body (with its size rules), cookies, client IP, device."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from .errors import FunnelrunError
+from .session import RESERVED_COOKIE_PREFIX
+
+MAX_REQUEST_BYTES = 1024 * 1024  # larger bodies are refused with 413
+MAX_PARSED_BODY_BYTES = 64 * 1024  # larger bodies reach scripts as null
+SCRIPT_HEADERS = ("user-agent", "referer", "accept-language", "host")
+MAX_HOST_LENGTH = 255
+_HOST = re.compile(r"(?:[a-z0-9_.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
+
+_TABLET = re.compile(r"iPad|Tablet|Kindle|Silk/|PlayBook|Nexus (?:7|9|10)|SM-T\d|Android(?!.*Mobile)",
+                     re.IGNORECASE)
+_MOBILE = re.compile(r"Mobi|iPhone|iPod|Android.*Mobile|Windows Phone|BlackBerry|BB10|Opera Mini|"
+                     r"IEMobile|webOS", re.IGNORECASE)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class BodyTooLarge(FunnelrunError):
+    reason = "body_too_large"
+
+
+def host_name(header: str | None) -> str | None:
+    """The Host header without port, lower-cased; None when it is missing or malformed."""
+    if not header or len(header) > MAX_HOST_LENGTH:
+        return None
+    host = header.strip().lower()
+    if not _HOST.fullmatch(host):
+        return None
+    if host.startswith("["):
+        return host[: host.index("]") + 1]
+    return host.rsplit(":", 1)[0].rstrip(".")
+
+
+async def read_body(chunks: AsyncIterator[bytes], content_length: str | None) -> bytes:
+    """The whole body, or BodyTooLarge past MAX_REQUEST_BYTES (checked before reading, too)."""
+    if content_length is not None:
+        try:
+            declared = int(content_length)
+        except ValueError:
+            declared = 0
+        if declared > MAX_REQUEST_BYTES:
+            raise BodyTooLarge(f"body of {declared} bytes; the limit is {MAX_REQUEST_BYTES}")
+    received = bytearray()
+    async for chunk in chunks:
+        received += chunk
+        if len(received) > MAX_REQUEST_BYTES:
+            raise BodyTooLarge(f"body over {MAX_REQUEST_BYTES} bytes")
+    return bytes(received)
+
+
+def parse_body(content_type: str | None, body: bytes) -> Any:
+    """`request.body`: JSON or form fields for bodies up to 64 KB; otherwise None."""
+    if not body or len(body) > MAX_PARSED_BODY_BYTES or not content_type:
+        return None
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if media_type == "application/json":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+    if media_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(text, keep_blank_values=True))  # last value wins, like the query
+    return None
+
+
+def page_cookies(cookies: Mapping[str, str]) -> dict[str, str]:
+    """Request cookies for scripts: percent-decoded, the runtime's own (fr_*) left out."""
+    return {
+        name: unquote(value)
+        for name, value in cookies.items()
+        if not name.startswith(RESERVED_COOKIE_PREFIX)
+    }
+
+
+def page_request(
+    *,
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    body: Any,
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+    client: Address | None,
+    route_params: Mapping[str, str],
+) -> dict[str, Any]:
+    """The `request` object scripts and templates see (SPEC §3.2)."""
+    user_agent = headers.get("user-agent", "")
+    is_mobile, is_tablet = device(user_agent)
+    ip, ip6 = ip_fields(client)
+    return {
+        "method": method,
+        "path": path,
+        "query": dict(query),
+        "body": body,
+        "headers": {name: headers[name] for name in SCRIPT_HEADERS if name in headers},
+        "cookies": page_cookies(cookies),
+        "ip": ip,
+        "ip6": ip6,
+        "is_mobile": is_mobile,
+        "is_tablet": is_tablet,
+        "route_params": dict(route_params),
+    }
+
+
+def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """Trusted proxies as networks; a bare address is a /32 or /128."""
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> Address | None:
+    """The visitor's address: the peer, or — when the peer is a trusted proxy — the rightmost
+    X-Forwarded-For entry that is not itself a trusted proxy."""
+    address = _address(peer)
+    if address is None or not forwarded_for or not _is_trusted(address, trusted):
+        return address
+    for entry in reversed([part.strip() for part in forwarded_for.split(",")]):
+        hop = _address(entry)
+        if hop is None:
+            break
+        address = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return address
+
+
+def is_https(
+    scheme: str, peer: str | None, forwarded_proto: str | None, trusted: tuple[Network, ...]
+) -> bool:
+    """Whether the visitor connected over HTTPS: directly, or to a trusted proxy that says so."""
+    if scheme == "https":
+        return True
+    address = _address(peer)
+    return (
+        address is not None
+        and _is_trusted(address, trusted)
+        and (forwarded_proto or "").strip().lower() == "https"
+    )
+
+
+def ip_fields(address: Address | None) -> tuple[str, str]:
+    """(`request.ip`, `request.ip6`): each "" when the address is not of that family."""
+    if address is None:
+        return "", ""
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address), ""
+    return "", str(address)
+
+
+def device(user_agent: str) -> tuple[bool, bool]:
+    """(is_mobile, is_tablet) from the user agent; a tablet is not also a mobile."""
+    if _TABLET.search(user_agent):
+        return False, True
+    return bool(_MOBILE.search(user_agent)), False
+
+
+def _address(text: str | None) -> Address | None:
+    if not text:
+        return None
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_trusted(address: Address, trusted: tuple[Network, ...]) -> bool:
+    return any(address.version == net.version and address in net for net in trusted)

@@ -1,0 +1,117 @@
+"""Page files: their route from the file path, and their `+++` TOML front matter."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ..errors import Position, SiteError
+from .tomltext import key_position, parse_toml, type_name, unknown_key_message
+
+FRONT_MATTER_FENCE = "+++"
+_FENCE_LINE = re.compile(r"^\+\+\+[ \t]*\r?$", re.MULTILINE)
+_PARAM = re.compile(r"\[([A-Za-z_][A-Za-z0-9_]*)\]")
+_STATIC_SEGMENT = re.compile(r"[^\[\]/]+")
+_FRONT_MATTER_KEYS = {"requires_login": bool, "login_redirect": str}
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    requires_login: bool = False
+    login_redirect: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageSource:
+    """A page file split into front matter and template body."""
+
+    display: str  # the path shown in errors, relative to the site
+    route: str  # "/", "/login", "/blog/[slug]"
+    front_matter: FrontMatter
+    body: str
+    first_line: int  # line of the file where `body` starts
+    text: str  # the whole file
+
+
+def route_for(relative: PurePosixPath, display: str) -> str:
+    """`members/index.html` -> `/members`; `blog/[slug].html` -> `/blog/[slug]`."""
+    parts = list(relative.with_suffix("").parts)
+    if parts and parts[-1] == "index":
+        parts.pop()
+    for part in parts:
+        if not (_PARAM.fullmatch(part) or _STATIC_SEGMENT.fullmatch(part)):
+            raise SiteError(
+                f"{display}: path segment '{part}' is neither a name nor a [param] "
+                "(a param is [letters_digits_or_underscore] taking the whole segment)",
+                None,
+            )
+    return "/" + "/".join(parts)
+
+
+def split_front_matter(text: str, display: str) -> tuple[FrontMatter, str, int]:
+    """Return the front matter, the body, and the body's first line number."""
+    first_line_end = text.find("\n")
+    first = text if first_line_end < 0 else text[:first_line_end]
+    if first.rstrip() != FRONT_MATTER_FENCE:
+        return FrontMatter(), text, 1
+    closing = _FENCE_LINE.search(text, first_line_end + 1) if first_line_end >= 0 else None
+    if closing is None:
+        raise SiteError(
+            "front matter opened here is not closed; expected a line '+++'",
+            Position(display, 1, 1),
+            source=text,
+        )
+    toml_text = text[first_line_end + 1 : closing.start()]
+    body_start = text.find("\n", closing.start())
+    body = "" if body_start < 0 else text[body_start + 1 :]
+    body_first_line = text.count("\n", 0, body_start) + 2 if body_start >= 0 else 1
+    front_matter = _front_matter(toml_text, display, text)
+    return front_matter, body, body_first_line
+
+
+def _front_matter(toml_text: str, display: str, source: str) -> FrontMatter:
+    data = parse_toml(toml_text, display, first_line=2, source=source)
+    for key, value in data.items():
+        position = key_position(toml_text, key, display, first_line=2)
+        if key not in _FRONT_MATTER_KEYS:
+            raise SiteError(
+                unknown_key_message("front-matter", key, _FRONT_MATTER_KEYS), position,
+                source=source,
+            )
+        expected = _FRONT_MATTER_KEYS[key]
+        if not isinstance(value, expected):
+            raise SiteError(
+                f"'{key}' must be {type_name(expected())}, not {type_name(value)}",
+                position, source=source,
+            )
+    redirect = data.get("login_redirect")
+    if redirect is not None:
+        position = key_position(toml_text, "login_redirect", display, first_line=2)
+        if not data.get("requires_login"):
+            raise SiteError(
+                "'login_redirect' has no effect without 'requires_login = true'",
+                position, source=source,
+            )
+        if not is_local_path(redirect):
+            raise SiteError(
+                f"'login_redirect' must be a path on this site such as \"/login\", "
+                f"got {redirect!r}",
+                position, source=source,
+            )
+    return FrontMatter(data.get("requires_login", False), redirect)
+
+
+def is_local_path(target: str) -> bool:
+    """A path beginning with one `/` and free of backslashes, whitespace and control chars."""
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and not any(ch == "\\" or ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    )
+
+
+def load_page(relative: PurePosixPath, display: str, text: str) -> PageSource:
+    route = route_for(relative, display)
+    front_matter, body, first_line = split_front_matter(text, display)
+    return PageSource(display, route, front_matter, body, first_line, text)

@@ -1,0 +1,60 @@
+"""TOML for brand.toml and page front matter, with errors that carry file, line and column."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import Position, SiteError
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def parse_toml(text: str, filename: str, *, first_line: int = 1, source: str | None = None) -> dict:
+    """Parse `text` (which starts at `first_line` of `filename`) or raise a positioned SiteError."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        line, column = 1, 1
+        if match := _TOML_POSITION.search(message):
+            line, column = int(match[1]), int(match[2])
+            message = message[: match.start()]
+        elif match := _TOML_END.search(message):
+            line = text.count("\n") + 1
+            message = message[: match.start()]
+        position = Position(filename, first_line + line - 1, column)
+        raise SiteError(
+            f"invalid TOML: {message[0].lower()}{message[1:]}",
+            position,
+            source=source if source is not None else text,
+        ) from exc
+
+
+def key_position(text: str, key: str, filename: str, *, first_line: int = 1) -> Position:
+    """Where `key = …` is written (first occurrence), for errors about a key's value."""
+    pattern = re.compile(rf"^([ \t]*)(\"?){re.escape(key)}\2[ \t]*=", re.MULTILINE)
+    match = pattern.search(text)
+    if not match:
+        return Position(filename, first_line, 1)
+    line = text.count("\n", 0, match.start()) + 1
+    return Position(filename, first_line + line - 1, len(match[1]) + 1)
+
+
+def unknown_key_message(kind: str, key: str, known: Iterable[str]) -> str:
+    """"unknown <kind> key 'x' (did you mean 'y'?); expected one of a, b"."""
+    known = sorted(known)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown {kind} key '{key}'{hint}; expected one of {', '.join(known)}"
+
+
+def type_name(value: Any) -> str:
+    return {
+        bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+        list: "a list", dict: "a table",
+    }.get(type(value), type(value).__name__)

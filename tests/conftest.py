@@ -1,0 +1,127 @@
+"""Shared fixtures: sites written from a dict of files, served in-process by the real app."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from funnelrun.app import Funnelrun, create_app
+from funnelrun.settings import load_settings
+from funnelrun.site import load_site
+
+# Low limits keep failure tests fast; production defaults are in funnelrun.settings.
+TEST_ENVIRONMENT = {
+    "FUNNELRUN_LIMITS_SCRIPT_CPU_MS": "1000",
+    "FUNNELRUN_LIMITS_SCRIPT_WALL_MS": "2000",
+    "FUNNELRUN_EXECUTOR_PROCESSES": "1",
+    "FUNNELRUN_EXECUTOR_MAX_PROCESSES": "4",
+}
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def write_site(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` (path -> text, dedented) under `root`; brand "acme" gets a brand.toml."""
+    files = {"brands/acme/brand.toml": 'name = "Acme"\n', **files}
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@contextlib.asynccontextmanager
+async def serve(root: Path, **environment: str) -> AsyncIterator[Client]:
+    """The site's app, started, with an HTTP client that keeps cookies like a browser."""
+    settings = load_settings(root, environ={**TEST_ENVIRONMENT, **environment})
+    app = create_app(load_site(root), settings)
+    await app.startup()
+    try:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://acme.test") as http:
+            yield Client(http, app)
+    finally:
+        await app.shutdown()
+
+
+class Client:
+    """An httpx client plus the app, to read a response's page events from the store."""
+
+    def __init__(self, http: httpx.AsyncClient, app: Funnelrun) -> None:
+        self.http = http
+        self.app = app
+        self.get = http.get
+        self.post = http.post
+        self.head = http.head
+        self.request = http.request
+        self.cookies = http.cookies
+
+    async def events(self, response: httpx.Response) -> list[dict]:
+        record = await self.app.store.get_request(response.headers["x-request-id"])
+        assert record is not None
+        return record.events
+
+    async def event(self, response: httpx.Response, kind: str) -> dict:
+        matching = [e for e in await self.events(response) if e["type"] == kind]
+        assert matching, f"no {kind!r} event in {await self.events(response)}"
+        return matching[0]
+
+    async def warnings(self, response: httpx.Response) -> list[tuple[str, str]]:
+        return [(e["call"], e["reason"]) for e in await self.events(response) if e["type"] == "warning"]
+
+
+@pytest.fixture
+def site(tmp_path):
+    """`site(files)` writes a site under a fresh folder and returns its root."""
+    return lambda files: write_site(tmp_path / "site", files)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(root: Path, **environment: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`funnelrun serve ROOT` in its own process, as a user runs it: (base URL, process).
+
+    Its output goes to ROOT/../server.log, shown if it does not come up."""
+    port = free_port()
+    log_path = root.parent / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "funnelrun", "serve", str(root), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **environment},
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(base, process, log_path)
+            yield base, process
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.get(base + "/", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    pytest.fail(f"funnelrun serve did not come up:\n{log_path.read_text()}")

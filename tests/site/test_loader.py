@@ -1,0 +1,186 @@
+"""Loading a whole site: every broken file is reported with its position, at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import write_site
+from funnelrun.site import SiteInvalid, check_site, load_site
+from funnelrun.site.loader import split_scripts
+from funnelrun.template import Environment
+
+
+def headlines(error: SiteInvalid) -> list[str]:
+    return [problem.headline() for problem in error.problems]
+
+
+def test_site_loads_pages_components_and_modules(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": '@component("cards/price", {p: 1})',
+        "brands/acme/components/cards/price.html": "{{ p }}",
+        "brands/acme/modules/util.js": "export const x = 1;",
+    })
+    site = load_site(root)
+    brand = site.brands["acme"]
+    assert sorted(brand.components) == ["cards/price"]
+    assert sorted(brand.modules) == ["util"]
+    assert [page.display for page in site.pages()] == ["brands/acme/pages/index.html"]
+
+
+def test_every_broken_file_is_reported_not_just_the_first(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/brand.toml": 'name = "Acme"\ndomain = ["x.test"]\n',
+        "brands/beta/brand.toml": 'name = "Beta"\n',
+        "brands/beta/pages/a.html": "@if(true)\nunclosed\n",
+        "brands/beta/pages/b.html": "+++\nrequires_logn = true\n+++\n",
+        "brands/beta/pages/c.html": "{{ x | nofilter }}",
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    found = headlines(caught.value)
+    assert len(found) == 4
+    assert found[0].startswith("brands/acme/brand.toml:2:1: unknown brand.toml key 'domain'")
+    assert found[1] == ("brands/beta/pages/a.html:3:1: unclosed @if opened at 1:1; "
+                        "expected @elseif, @else or @endif")
+    assert found[2].startswith("brands/beta/pages/b.html:2:1: unknown front-matter key")
+    assert found[3].startswith("brands/beta/pages/c.html:1:")
+    assert "nofilter" in found[3]
+
+
+def test_two_pages_for_one_path_stop_the_site(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/login.html": "a",
+        "brands/acme/pages/login/index.html": "b",
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert headlines(caught.value) == [
+        "two pages for the path /login: brands/acme/pages/login/index.html and "
+        "brands/acme/pages/login.html"
+    ]
+
+
+def test_template_error_positions_count_front_matter_lines(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/m.html": "+++\nrequires_login = true\n+++\n<p>\n  {{ a | nofilter }}\n",
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert headlines(caught.value)[0].startswith("brands/acme/pages/m.html:5:")
+
+
+def test_template_error_positions_ignore_removed_backend_scripts(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/s.html": (
+            '<script scope="backend">\n  var a = 1;\n</script> @if(x)\n'
+        ),
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert headlines(caught.value)[0] == (
+        "brands/acme/pages/s.html:4:1: unclosed @if opened at 3:11; "
+        "expected @elseif, @else or @endif"
+    )
+
+
+def test_broken_component_is_reported_once(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/a.html": '@component("card")',
+        "brands/acme/pages/b.html": '@component("card")',
+        "brands/acme/components/card.html": "@foreach(x of y)@endforeach",
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    found = headlines(caught.value)
+    assert len([h for h in found if h.startswith("brands/acme/components/card.html:1:")]) == 1
+
+
+def test_two_brands_claiming_one_domain_is_an_error(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/brand.toml": 'domains = ["shop.test"]\n',
+        "brands/acme/pages/index.html": "a",
+        "brands/beta/brand.toml": 'domains = ["shop.test"]\n',
+        "brands/beta/pages/index.html": "b",
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert "domain 'shop.test' is also served by brand 'acme'" in headlines(caught.value)[0]
+
+
+def test_two_default_brands_is_an_error(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/brand.toml": "default = true\n",
+        "brands/beta/brand.toml": "default = true\n",
+    })
+    with pytest.raises(SiteInvalid, match="at most one brand may"):
+        load_site(root)
+
+
+def test_missing_brands_folder_is_an_error(tmp_path):
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(tmp_path)
+    assert "no 'brands' folder" in headlines(caught.value)[0]
+
+
+def test_page_that_is_not_utf8_is_named(tmp_path):
+    root = write_site(tmp_path, {"brands/acme/pages/index.html": "x"})
+    (root / "brands/acme/pages/bad.html").write_bytes(b"\xff\xfe<h1>")
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert headlines(caught.value) == ["brands/acme/pages/bad.html: not UTF-8 text (byte 0)"]
+
+
+def test_script_syntax_error_is_reported_but_does_not_stop_the_site(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": '<p>\n<script scope="backend">\n  var = 1;\n</script>',
+    })
+    site = load_site(root)
+    assert [p.headline().split(": ")[0] for p in site.problems] == ["brands/acme/pages/index.html:3:7"]
+    assert [p.headline().split(": ")[0] for p in check_site(root)] == ["brands/acme/pages/index.html:3:7"]
+
+
+def test_missing_module_is_reported_at_the_import_line(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": '<script scope="backend">\n  import { a } from "nope";\n</script>',
+    })
+    problems = check_site(root)
+    assert len(problems) == 1
+    assert problems[0].headline().startswith("brands/acme/pages/index.html:2:")
+    assert "nope" in problems[0].headline()
+
+
+def test_split_scripts_keeps_positions_and_drops_script_only_lines():
+    source = '<p>a</p>\n<script scope="backend">\n  x();\n</script>\n<p>{{ 1 }}</p>'
+    template, blocks = split_scripts(source)
+    assert template.splitlines()[-1] == source.splitlines()[-1]  # same line, same columns
+    assert template.count("\n") == source.count("\n")
+    assert [(b.code, b.line, b.column) for b in blocks] == [("\n  x();\n", 2, 25)]
+    rendered = Environment().compile(template, "t.html").render({})
+    assert rendered == "<p>a</p>\n<p>1</p>"
+
+
+def test_split_scripts_inline_block_keeps_the_columns_after_it():
+    source = 'a<script scope="backend">x()</script>{{ 1 | nofilter }}'
+    template, _ = split_scripts(source)
+    assert template.index("{{ 1") == source.index("{{ 1")
+
+
+def test_script_inside_a_template_comment_is_commented_out():
+    source = '{{-- <script scope="backend">redirect("/x")</script> --}}ok'
+    template, blocks = split_scripts(source)
+    assert blocks == []
+    assert "redirect" not in template
+    assert Environment().compile(template, "t.html").render({}) == "ok"
+
+
+def test_split_scripts_keeps_other_scripts_and_text():
+    source = 'A<script scope="backend">1</script>B<script>front()</script>C<script scope=backend>2</script>D'
+    template, blocks = split_scripts(source)
+    assert [b.code for b in blocks] == ["1", "2"]
+    assert Environment().compile(template, "t.html").render({}) == "AB<script>front()</script>CD"
+
+
+def test_split_scripts_unclosed_block_never_reaches_the_browser():
+    template, blocks = split_scripts('<p>a</p><script scope="backend">let k = 1;\n<p>never sent</p>')
+    assert [b.closed for b in blocks] == [False]
+    assert Environment().compile(template, "t.html").render({}) == "<p>a</p>"

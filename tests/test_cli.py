@@ -1,0 +1,89 @@
+"""The command line: new, check, render, and serve refusing a broken site."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import write_site
+from funnelrun.cli import main
+
+
+def test_new_writes_a_site_that_checks_clean(tmp_path, capsys):
+    target = tmp_path / "mysite"
+    assert main(["new", str(target)]) == 0
+    assert (target / "brands/acme/pages/index.html").is_file()
+    assert main(["check", str(target)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_new_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
+    (tmp_path / "x.txt").write_text("keep me")
+    assert main(["new", str(tmp_path)]) == 1
+    assert "already exists and is not empty" in capsys.readouterr().err
+
+
+def test_check_prints_one_line_per_problem_with_position(tmp_path, capsys):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/a.html": "<p>\n  @if(x)\n",
+        "brands/acme/pages/b.html": "{{ x | uper }}",
+        "brands/acme/pages/c.html": '<script scope="backend">\nlet = ;\n</script>',
+    })
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(": ")[0] for line in out] == [
+        "brands/acme/pages/a.html:3:1",
+        "brands/acme/pages/b.html:1:8",
+        "brands/acme/pages/c.html:2:7",
+    ]
+    assert out[0].endswith("unclosed @if opened at 2:3; expected @elseif, @else or @endif")
+    assert out[1].endswith("unknown filter 'uper'; did you mean 'upper'?")
+
+
+def test_serve_refuses_a_broken_site_and_says_why(tmp_path, capsys):
+    root = write_site(tmp_path, {"brands/acme/pages/a.html": "@foreach(x in y)"})
+    assert main(["serve", str(root), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "brands/acme/pages/a.html:1:17: unclosed @foreach opened at 1:1" in err
+    assert "not serving" in err
+
+
+def test_missing_site_folder_is_one_line_not_a_traceback(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"funnelrun: {tmp_path / 'nope'}: no such site folder"
+
+
+def test_render_prints_status_headers_and_body(tmp_path, capsys):
+    root = write_site(tmp_path, {"brands/acme/pages/hi.html": "<p>{{ query.name }}</p>"})
+    assert main(["render", str(root), "/hi?name=Ann"]) == 0
+    out = capsys.readouterr().out
+    head, _, body = out.partition("\n\n")
+    assert head.splitlines()[0] == "HTTP/1.1 200 OK"
+    assert "content-type: text/html; charset=utf-8" in head
+    assert body == "<p>Ann</p>"
+
+
+def test_render_posts_form_data_and_prints_events(tmp_path, capsys):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/form.html": """
+            <script scope="backend">
+              console.log("got", getVariable("email"));
+              response.json({ email: request.body.email, cookie: request.cookies.k });
+            </script>
+        """,
+    })
+    assert main(["render", str(root), "/form", "--data", "email=a@b.test", "--cookie", "k=v",
+                 "--events"]) == 0
+    out = capsys.readouterr().out
+    body, _, events = out.partition("\n-- page events of request ")
+    assert json.loads(body.partition("\n\n")[2]) == {"email": "a@b.test", "cookie": "v"}
+    recorded = json.loads(events.partition("\n")[2])
+    script = next(e for e in recorded if e["type"] == "script")
+    assert script["outcome"] == "ok"
+    assert script["console"][0]["text"] == "got a@b.test"
+
+
+def test_render_bad_header_flag_is_a_clear_error(tmp_path, capsys):
+    root = write_site(tmp_path, {"brands/acme/pages/index.html": "x"})
+    assert main(["render", str(root), "/", "--header", "nocolon"]) == 1
+    assert "expected 'Name: value'" in capsys.readouterr().err

@@ -1,0 +1,71 @@
+"""Settings: defaults, funnelrun.toml, environment, flags; errors name key, value and type."""
+
+import base64
+
+import pytest
+
+from funnelrun.errors import SettingsError
+from funnelrun.settings import Settings, load_settings
+
+
+def test_defaults_without_a_file_or_environment(tmp_path):
+    settings = load_settings(tmp_path, environ={})
+    assert settings == Settings()
+    assert (settings.server.port, settings.limits.script_memory_mb, settings.session.lifetime_s) == (
+        8000, 8, 10800,
+    )
+    assert settings.secret_key is None and settings.admin_token is None
+
+
+def test_sources_stack_toml_then_environment_then_flags(tmp_path):
+    (tmp_path / "funnelrun.toml").write_text(
+        '[server]\nport = 9000\nhost = "0.0.0.0"\ntrusted_proxies = ["10.0.0.1"]\n'
+        "[limits]\nscript_cpu_ms = 500\n"
+    )
+    settings = load_settings(
+        tmp_path,
+        environ={"FUNNELRUN_SERVER_PORT": "9100", "FUNNELRUN_SERVER_TRUSTED_PROXIES": "10.0.0.2, 10.0.0.3"},
+        overrides={"server.port": 9200, "store.url": None},
+    )
+    assert settings.server.port == 9200
+    assert settings.server.host == "0.0.0.0"
+    assert settings.server.trusted_proxies == ("10.0.0.2", "10.0.0.3")
+    assert settings.limits.script_cpu_ms == 500
+
+
+def test_unknown_key_names_the_section_and_the_choices(tmp_path):
+    (tmp_path / "funnelrun.toml").write_text("[server]\nprot = 1\n")
+    with pytest.raises(SettingsError, match=r"unknown setting 'server.prot'; \[server\] takes host, port"):
+        load_settings(tmp_path, environ={})
+
+
+def test_unknown_section_is_an_error(tmp_path):
+    (tmp_path / "funnelrun.toml").write_text("[severs]\nport = 1\n")
+    with pytest.raises(SettingsError, match=r"unknown settings section \[severs\]"):
+        load_settings(tmp_path, environ={})
+
+
+def test_wrong_type_names_key_value_and_source(tmp_path):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path, environ={"FUNNELRUN_LIMITS_SCRIPT_CPU_MS": "ten"})
+    assert str(caught.value) == (
+        "setting 'limits.script_cpu_ms' must be an integer, got 'ten' "
+        "(from FUNNELRUN_LIMITS_SCRIPT_CPU_MS)"
+    )
+
+
+def test_invalid_toml_is_named(tmp_path):
+    (tmp_path / "funnelrun.toml").write_text("[server\n")
+    with pytest.raises(SettingsError, match=r"funnelrun\.toml: not valid TOML"):
+        load_settings(tmp_path, environ={})
+
+
+def test_secret_key_must_be_32_bytes_of_base64_and_never_prints(tmp_path):
+    key = base64.b64encode(b"k" * 32).decode()
+    settings = load_settings(tmp_path, environ={"FUNNELRUN_SECRET_KEY": key})
+    assert settings.secret_key_bytes() == b"k" * 32
+    assert key not in repr(settings) and key not in str(settings.secret_key)
+    with pytest.raises(SettingsError, match="decodes to 5 bytes"):
+        load_settings(tmp_path, environ={"FUNNELRUN_SECRET_KEY": base64.b64encode(b"short").decode()})
+    with pytest.raises(SettingsError, match="it is not base64"):
+        load_settings(tmp_path, environ={"FUNNELRUN_SECRET_KEY": "not base64!"})
