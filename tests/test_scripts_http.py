@@ -396,6 +396,13 @@ async def test_header_values_lose_control_characters(site):
     assert "x=1" not in "".join(response.headers.get_list("set-cookie"))
 
 
+async def test_non_ascii_header_values_are_sent_as_utf8(site):
+    async with serve(site(page("setHeader('X-Name', 'café €');"))) as client:
+        response = await client.get("/t")
+    assert response.status_code == 200
+    assert dict(response.headers.raw)[b"x-name"] == "café €".encode()
+
+
 async def test_oversized_header_value_is_refused(site):
     async with serve(site(page("setHeader('X-Big', 'x'.repeat(9000));"))) as client:
         response = await client.get("/t")
@@ -567,3 +574,62 @@ async def test_layout_and_component_scripts_run_layout_first(site):
         response = await client.get("/t")
     assert "<i>card</i>\nlayout&gt;page&gt;card" in response.text
     assert "setVariable" not in response.text
+
+
+# -- read-only globals -------------------------------------------------------------------------
+
+GLOBALS = page(
+    "response.json({ method: request.method, path: request.path, query: request.query,"
+    " headers: request.headers, cookies: request.cookies, ip: request.ip, ip6: request.ip6,"
+    " is_mobile: request.is_mobile, is_tablet: request.is_tablet,"
+    " route_params: request.route_params, is_customer: is_customer, customer: customer,"
+    " code: getVariable('code'), typeofs: [typeof require, typeof process, typeof fetch,"
+    " typeof setTimeout] });"
+)
+
+
+async def test_request_globals_reach_the_script(site):
+    async with serve(site(GLOBALS)) as client:
+        client.cookies.set("fr_session", "x" * 27)
+        client.cookies.set("promo", "yes")
+        response = await client.get("/t?a=1&a=2&code=q", headers={
+            "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile/15E148",
+            "referer": "https://ref.test/", "accept-language": "de", "authorization": "secret",
+            "x-forwarded-for": "1.2.3.4",
+        })
+    data = response.json()
+    assert data["method"] == "GET" and data["path"] == "/t"
+    assert data["query"] == {"a": "2", "code": "q"}  # the last value wins
+    assert sorted(data["headers"]) == ["accept-language", "host", "referer", "user-agent"]
+    assert data["cookies"] == {"promo": "yes"}  # the runtime's own cookies are left out
+    assert (data["ip"], data["ip6"]) == ("203.0.113.7", "")  # X-Forwarded-For not trusted
+    assert (data["is_mobile"], data["is_tablet"]) == (True, False)
+    assert data["route_params"] == {}
+    assert (data["is_customer"], data["customer"], data["code"]) == (False, None, "q")
+    assert data["typeofs"] == ["undefined"] * 4
+
+
+async def test_forwarded_for_is_honoured_from_trusted_proxies_only(site):
+    async with serve(site(GLOBALS), FUNNELRUN_SERVER_TRUSTED_PROXIES="203.0.113.0/24") as client:
+        v4 = await client.get("/t", headers={"x-forwarded-for": "198.51.100.9"})
+        v6 = await client.get("/t", headers={"x-forwarded-for": "2001:db8::7"})
+    assert (v4.json()["ip"], v4.json()["ip6"]) == ("198.51.100.9", "")
+    assert (v6.json()["ip"], v6.json()["ip6"]) == ("", "2001:db8::7")
+
+
+async def test_get_variable_prefers_the_body_over_the_query(site):
+    async with serve(site(GLOBALS)) as client:
+        response = await client.post("/t?code=from-query", data={"code": "from-body"})
+    assert response.json()["code"] == "from-body"
+
+
+async def test_a_syntax_error_is_recorded_and_the_page_still_renders(site):
+    files = {"brands/acme/pages/t.html": '<p>page</p>\n<script scope="backend">\n  var = 1;\n</script>'}
+    async with serve(site(files)) as client:
+        response = await client.get("/t")
+        event = await client.event(response, "script")
+    assert response.status_code == 200
+    assert response.text.strip() == "<p>page</p>"
+    assert event["outcome"] == "error"
+    assert "SyntaxError" in event["error"]["message"]
+    assert (event["error"]["file"], event["error"]["line"]) == ("brands/acme/pages/t.html", 3)

@@ -21,7 +21,7 @@ from .effects import applied_actions, apply_effects, script_job
 from .errors import FunnelrunError
 from .events import PageEvents
 from .render import render_page
-from .responses import error_page, redirect
+from .responses import error_page, header_text, redirect
 from .script import HOST_OPS, ExecutorPool, ScriptResult
 from .session import Session
 from .session_store import SessionKeeper
@@ -198,7 +198,7 @@ class Funnelrun:
         if response.status_code in (204, 304):
             response.body = b""  # these statuses carry no body
         for name, value in visit.headers.items():
-            response.headers[name] = value
+            response.headers[name] = header_text(value)
         for cookie in visit.cookies:
             response.headers.append("set-cookie", cookie.header(visit.https))
         return response

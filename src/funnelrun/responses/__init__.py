@@ -37,6 +37,12 @@ def redirect(location: str, status: int = 302) -> Response:
     return Response(status_code=status, headers={"location": header_safe_url(location)})
 
 
+def header_text(value: str) -> str:
+    """A header value whose characters Starlette writes as the UTF-8 bytes of `value`
+    (it encodes header values as latin-1, which cannot hold most non-ASCII text)."""
+    return value.encode("utf-8").decode("latin-1")
+
+
 def header_safe_url(url: str) -> str:
     """Percent-encode what may not appear in a Location header, keeping URL syntax intact."""
     return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
