@@ -126,6 +126,7 @@ async def test_customer_reaches_requires_login_page(site):
     async with serve(site({**BASIC, **LOGIN})) as client:
         await client.get("/login")
         response = await client.get("/members")
+        assert (await client.event(response, "access"))["decision"] == "allowed"
     assert response.status_code == 200
     assert "Members: ann@example.test" in response.text
 

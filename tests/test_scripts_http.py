@@ -537,8 +537,8 @@ async def test_a_missing_module_is_a_script_error_and_the_page_still_renders(sit
     assert response.status_code == 200
     assert response.text.strip() == "page"
     assert event["outcome"] == "error"
-    assert "missing" in event["message"]
-    assert (event["file"], event["line"]) == ("brands/acme/pages/t.html", 2)
+    assert "missing" in event["error"]["message"]
+    assert (event["error"]["file"], event["error"]["line"]) == ("brands/acme/pages/t.html", 2)
 
 
 async def test_modules_are_imported_from_the_brand(site):

@@ -69,3 +69,8 @@ def test_secret_key_must_be_32_bytes_of_base64_and_never_prints(tmp_path):
         load_settings(tmp_path, environ={"FUNNELRUN_SECRET_KEY": base64.b64encode(b"short").decode()})
     with pytest.raises(SettingsError, match="it is not base64"):
         load_settings(tmp_path, environ={"FUNNELRUN_SECRET_KEY": "not base64!"})
+
+
+def test_trusted_proxies_must_be_addresses_or_networks(tmp_path):
+    with pytest.raises(SettingsError, match=r"'server.trusted_proxies' must list IP addresses.*'proxy.lan'"):
+        load_settings(tmp_path, environ={"FUNNELRUN_SERVER_TRUSTED_PROXIES": "10.0.0.0/8, proxy.lan"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
@@ -17,12 +16,18 @@ from starlette.routing import Route
 
 from . import events as page_events
 from . import request as http
-from .effects import applied_actions, apply_effects, script_job
+from .effects import (
+    HandoffUnavailable,
+    apply_effects,
+    record_script,
+    record_unbuilt_script,
+    script_job,
+)
 from .errors import FunnelrunError
 from .events import PageEvents
 from .render import render_page
 from .responses import error_page, header_text, redirect
-from .script import HOST_OPS, ExecutorPool, ScriptResult
+from .script import CookieEffect, ExecutorPool
 from .session import Session
 from .session_store import SessionKeeper
 from .settings import Settings, load_settings
@@ -39,6 +44,7 @@ class Visit:
 
     http: Request
     events: PageEvents
+    host: str = ""  # the Host header without port, lower-cased
     body: bytes = b""
     brand: Brand | None = None
     page: Page | None = None
@@ -49,7 +55,7 @@ class Visit:
     https: bool = False
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    cookies: list[Any] = field(default_factory=list)  # CookieEffect, sent with any response
+    cookies: list[CookieEffect] = field(default_factory=list)  # sent with any response
     variables: dict[str, Any] = field(default_factory=dict)  # from setVariable
 
 
@@ -119,8 +125,10 @@ class Funnelrun:
 
     async def read_request(self, visit: Visit) -> Response | None:
         request = visit.http
-        if http.host_name(request.headers.get("host")) is None:
+        host = http.host_name(request.headers.get("host"))
+        if host is None:
             return error_page(400)
+        visit.host = host
         try:
             visit.body = await http.read_body(request.stream(), request.headers.get("content-length"))
         except http.BodyTooLarge as exc:
@@ -136,11 +144,10 @@ class Funnelrun:
         return None
 
     def resolve(self, visit: Visit) -> Response | None:
-        host = http.host_name(visit.http.headers.get("host"))
-        visit.brand = self.site.brand_for_host(host or "")
+        visit.brand = self.site.brand_for_host(visit.host)
         match = visit.brand.routes.match(visit.http.url.path) if visit.brand else None
         if match is None:
-            visit.events.add("resolve", host=host, path=visit.http.url.path, page=None)
+            visit.events.add("resolve", host=visit.host, path=visit.http.url.path, page=None)
             return error_page(404)
         visit.page, visit.route_params = match
         visit.events.add("resolve", brand=visit.brand.id, page=visit.page.display)
@@ -163,7 +170,10 @@ class Funnelrun:
 
     def check_access(self, visit: Visit) -> Response | None:
         front = visit.page.source.front_matter
-        if not front.requires_login or visit.session.is_customer:
+        if not front.requires_login:
+            return None
+        if visit.session.is_customer:
+            visit.events.add("access", decision="allowed", requires_login=True)
             return None
         decision = "redirect" if front.login_redirect else "not_found"
         visit.events.add("access", decision=decision, requires_login=True)
@@ -173,13 +183,13 @@ class Funnelrun:
 
     async def run_script(self, visit: Visit) -> Response | None:
         if visit.page.script_problem is not None:
-            visit.events.error("script", visit.page.script_problem, outcome="error")
+            record_unbuilt_script(visit.events, visit.page.script_problem)
             return None
         if visit.page.bundle is None:
             return None
         quota = await self.sessions.login_quota_left(visit.session, visit.client)
         job = script_job(visit, quota, self.settings.limits)
-        result: ScriptResult = await self.executors.run(job, _HandoffUnavailable(visit.events))
+        result = await self.executors.run(job, HandoffUnavailable(visit.events))
         record_script(visit.events, result)
         return await apply_effects(visit, result.effects, self.sessions)
 
@@ -221,36 +231,6 @@ class Funnelrun:
             await self.store.record_request(record)
         except FunnelrunError:
             logger.exception("request %s: page events not recorded", visit.events.request_id)
-
-
-def record_script(events: PageEvents, result: ScriptResult) -> None:
-    """The script's outcome, timing, error with position, console and refused actions."""
-    event = events.add(
-        "script",
-        outcome=result.outcome,
-        duration_ms=round(result.duration_ms, 3),
-        cpu_ms=round(result.cpu_ms, 3),
-        console=[dataclasses.asdict(entry) for entry in result.console],
-        console_dropped=result.console_dropped,
-        applied=applied_actions(result.effects),
-    )
-    if result.error is not None:
-        events.has_error = True
-        event["error"] = page_events.error_fields(result.error)
-    for warning in result.effects.warnings:
-        events.warn(warning.call, warning.reason)
-
-
-class _HandoffUnavailable:
-    """The host side of `session.getToken` / `setFromToken` until cross-domain handoff lands
-    (its own issue): each call answers null / false and says why in the page events."""
-
-    def __init__(self, events: PageEvents) -> None:
-        self.events = events
-
-    async def call(self, op: str, args: list) -> Any:
-        self.events.warn(op, "cross-domain session handoff is not available yet")
-        return HOST_OPS[op]
 
 
 def create_app(site: Site, settings: Settings, *, store: Store | None = None) -> Funnelrun:

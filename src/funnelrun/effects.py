@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from .errors import ScriptError
+from .events import PageEvents, error_fields
 from .responses import redirect
-from .script import Effects, ScriptJob
+from .script import HOST_OPS, Effects, ScriptJob, ScriptResult
 from .session_store import SessionKeeper
 from .settings import LimitSettings
 
@@ -77,3 +80,41 @@ def applied_actions(effects: Effects) -> list[dict[str, Any]]:
     if effects.response is not None:
         applied.append({"call": "response", "content_type": effects.response.content_type})
     return applied
+
+
+def record_script(events: PageEvents, result: ScriptResult) -> None:
+    """The `script` page event: outcome, timing, error with position, console, actions; and a
+    `warning` event for every refused action."""
+    event = events.add(
+        "script",
+        outcome=result.outcome,
+        duration_ms=round(result.duration_ms, 3),
+        cpu_ms=round(result.cpu_ms, 3),
+        console=[dataclasses.asdict(entry) for entry in result.console],
+        console_dropped=result.console_dropped,
+        applied=applied_actions(result.effects),
+    )
+    if result.error is not None:
+        events.has_error = True
+        event["error"] = error_fields(result.error)
+    for warning in result.effects.warnings:
+        events.warn(warning.call, warning.reason)
+
+
+def record_unbuilt_script(events: PageEvents, problem: ScriptError) -> None:
+    """The `script` event of a page whose script could not be built (a missing module, an
+    import cycle): it did not run, and the page renders without it."""
+    events.has_error = True
+    events.add("script", outcome="error", error=error_fields(problem), applied=[])
+
+
+class HandoffUnavailable:
+    """The host side of `session.getToken` / `setFromToken` until cross-domain handoff lands
+    (its own issue): each call answers null / false and says why in the page events."""
+
+    def __init__(self, events: PageEvents) -> None:
+        self.events = events
+
+    async def call(self, op: str, args: list) -> Any:
+        self.events.warn(op, "cross-domain session handoff is not available yet")
+        return HOST_OPS[op]

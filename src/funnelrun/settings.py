@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -130,6 +131,7 @@ def load_settings(
     built = {}
     for name, section_type in sections.items():
         built[name] = _build_section(name, section_type, values.pop(name, {}))
+    _check_networks("server.trusted_proxies", built["server"].trusted_proxies)
     if values:
         unknown = ", ".join(sorted(values))
         raise SettingsError(f"unknown settings section [{unknown}]; expected one of "
@@ -219,6 +221,16 @@ def _convert(key: str, value: Any, expected: Any) -> Any:
             raise SettingsError(f"setting '{key}' must be a list of strings, got {value!r}{source}")
         return tuple(value)
     raise SettingsError(f"setting '{key}' has an unsupported type")  # pragma: no cover
+
+
+def _check_networks(key: str, entries: tuple[str, ...]) -> None:
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"setting '{key}' must list IP addresses or CIDR networks, got {entry!r}"
+            ) from None
 
 
 def _secret(environ: Mapping[str, str], name: str) -> Secret | None:
