@@ -88,9 +88,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(root)
     site = _report_site(load_site, root)
     os.environ[SITE_ENV] = str(root)
-    print(f"funnelrun: serving {root} ({len(site.brands)} brands, "
-          f"{sum(1 for _ in site.pages())} pages) at http://{settings.server.host}:"
-          f"{settings.server.port}", file=sys.stderr)
+    pages = sum(1 for _ in site.pages())
+    print(f"funnelrun: serving {root} ({_count(len(site.brands), 'brand')}, "
+          f"{_count(pages, 'page')}) at http://{settings.server.host}:{settings.server.port}",
+          file=sys.stderr)
     uvicorn.run(
         "funnelrun.app:app_from_environment",
         factory=True,
@@ -217,10 +218,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem.headline())
     if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", file=sys.stderr)
+        print(_count(len(problems), "problem"), file=sys.stderr)
         return 1
     print(f"ok: {root}", file=sys.stderr)
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _site_root(path: Path) -> Path:
