@@ -271,3 +271,35 @@ def test_check_bundle_reports_a_page_syntax_error_with_line_and_column() -> None
 
 def test_check_bundle_accepts_valid_scripts() -> None:
     assert check_bundle(page_job('import { greet } from "helpers";', modules=MODULES).bundle) == []
+
+
+def test_a_block_that_closes_the_bundle_wrapper_is_a_syntax_error() -> None:
+    source = '<p>\n<script scope="backend">\n  }); globalThis.ran = 1; (async function () {\n</script>'
+    with pytest.raises(ScriptSyntaxError) as caught:
+        build_bundle([(PAGE, find_backend_scripts(source))], resolver({}))
+    assert caught.value.position == Position(PAGE, 3, 3)
+    assert "closes a bracket this script never opened" in caught.value.message
+
+
+def test_a_module_that_closes_its_wrapper_is_a_syntax_error() -> None:
+    source = '<script scope="backend">import { a } from "evil";</script>'
+    with pytest.raises(ScriptSyntaxError) as caught:
+        build_bundle([(PAGE, find_backend_scripts(source))],
+                     resolver({"evil": "export const a = 1;\n})(); ran(); (async function () {"}))
+    assert caught.value.position == Position("modules/evil.js", 2, 1)
+
+
+def test_a_bracket_opened_in_one_block_may_close_in_the_next() -> None:
+    source = ('<script scope="backend">try {\n  setVariable("a", 1);</script>'
+              '<p>between</p><script scope="backend">} finally { setVariable("b", 2); }</script>')
+    result = run_inline(ScriptJob(build_bundle([(PAGE, find_backend_scripts(source))],
+                                               resolver({})), REQUEST))
+    assert result.outcome == "ok", result.error
+    assert dict(result.effects.variables) == {"a": 1, "b": 2}
+
+
+def test_checking_a_bundle_never_runs_it_unbounded() -> None:
+    from funnelrun.script.engine import compile_error
+
+    message, _, _ = compile_error("var a = []; while (true) a.push('x'.repeat(4096));")
+    assert message in ("null", "InternalError: out of memory")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from funnelrun.script.jslex import tokenize
+from funnelrun.script.jslex import over_closing, tokenize
 
 
 def names_at_depth_zero(code: str) -> list[str]:
@@ -44,3 +44,29 @@ def test_newline_flags_tokens_after_a_line_break() -> None:
 
 def test_malformed_code_still_tokenizes() -> None:
     assert tokenize("'unterminated\nnext `open ${") != []
+
+
+@pytest.mark.parametrize("code", [
+    "if (a) { b([1, 2]) }",
+    "s = '}'; t = \"])\"; u = `x ${ {a: 1}.a } }`; // } comment\n/* ) */",
+    "r = /[}\\])]+/g.test(x)",
+    "f(`${`${1}`}`)",
+])
+def test_balanced_code_closes_nothing_it_did_not_open(code: str) -> None:
+    assert over_closing(tokenize(code)) == (None, 0)
+
+
+@pytest.mark.parametrize(("code", "closer"), [
+    ("}); evil(); (async function () {", "}"),
+    ("a = 1; ) ", ")"),
+    ("x[0]]", "]"),
+    ("`a ${ b }} ` }", "}"),
+])
+def test_closing_more_than_was_opened_is_found(code: str, closer: str) -> None:
+    token, depth = over_closing(tokenize(code))
+    assert token is not None and token.text.startswith(closer) and depth < 0
+
+
+def test_depth_carries_over_from_code_before() -> None:
+    assert over_closing(tokenize("} finally { done() }"), depth=1) == (None, 0)
+    assert over_closing(tokenize("if (a) {"))[1] == 1

@@ -87,8 +87,12 @@ def build_bundle(parts: list[tuple[str, list[ScriptBlock]]],
                  resolve_module: ModuleResolver) -> Bundle:
     """One script of every block of `parts` ((filename, blocks), in run order) and the modules
     they import, which `resolve_module(name)` loads as (source, filename), or None."""
-    units = [parse_unit(filename, block.code, block.line, block.column, module=False)
-             for filename, blocks in parts for block in blocks]
+    units: list[Unit] = []
+    for filename, blocks in parts:
+        for block in blocks:
+            open_brackets = units[-1].open_brackets if units else 0
+            units.append(parse_unit(filename, block.code, block.line, block.column,
+                                    module=False, open_brackets=open_brackets))
     modules = ModuleLoader(resolve_module)
     for unit in units:
         for imported in unit.imports:

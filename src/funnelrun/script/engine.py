@@ -53,6 +53,9 @@ RULES = json.dumps({
 })
 
 LOST = '{"lost": true}'  # the drained text when the records could not be read back
+CHECK_MEMORY_BYTES = 32 * 1024 * 1024  # compiling a bundle to find its syntax errors
+CHECK_STACK_BYTES = 1024 * 1024
+CHECK_CPU_S = 2.0
 DRAIN_CPU_S = 1.0  # reading the records back after a failure
 MIN_SLICE_S = 0.001
 _FRAME = re.compile(r"<input>:(\d+):(\d+)")
@@ -195,8 +198,13 @@ def _fresh_context() -> tuple[Any, Any]:
 def compile_error(code: str) -> tuple[str, int | None, int | None] | None:
     """The syntax error of a bundle (message, bundle line, column), or None if it compiles."""
     context = _quickjs.Context()
+    # A bundle is a function expression, so nothing of it runs; the bundler refuses code that
+    # closes its wrapper early. Limits all the same: this runs in the server's own process.
+    context.set_memory_limit(CHECK_MEMORY_BYTES)
+    context.set_max_stack_size(CHECK_STACK_BYTES)
+    context.set_time_limit(CHECK_CPU_S)
     try:
-        context.eval(code)  # a bundle is a function expression: nothing of it runs
+        context.eval(code)
     except _quickjs.JSException as exc:
         text = str(exc)
         line, column = _location(text, 0)

@@ -23,6 +23,7 @@ _BEFORE_EXPRESSION = frozenset({
     "do", "else", "yield", "await",
 })
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = frozenset(_OPENERS.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,24 @@ class Token:
     end: int
     depth: int
     newline: bool
+
+
+def over_closing(tokens: list[Token], depth: int = 0) -> tuple[Token | None, int]:
+    """Follow the bracket depth from `depth` (brackets left open by code before): the first
+    token that closes a bracket nobody opened, if any, and the depth after the last token.
+
+    Code that closes more than it opened is a syntax error, or an escape from the function a
+    bundle wraps it in, which would let it run while the bundle is merely compiled."""
+    for token in tokens:
+        if token.kind == "punct" and token.text in _OPENERS:
+            depth += 1
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            depth -= 1
+        elif token.kind == "template":  # `…${` opens a substitution, `}…` closes one
+            depth += token.text.endswith("${") - token.text.startswith("}")
+        if depth < 0:
+            return token, depth
+    return None, depth
 
 
 def tokenize(code: str) -> list[Token]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import Position, ScriptImportError, ScriptSyntaxError
-from .jslex import Token, tokenize
+from .jslex import Token, over_closing, tokenize
 
 ModuleResolver = Callable[[str], "tuple[str, str] | None"]
 
@@ -42,6 +42,7 @@ class Unit:
     column: int
     imports: list[Import]
     exports: dict[str, str] = field(default_factory=dict)  # exported name -> local name
+    open_brackets: int = 0  # brackets still open at its end (a later block may close them)
 
 
 def module_name(specifier: str) -> str | None:
@@ -87,9 +88,16 @@ class _Reader:
         raise error(message, self.position(offset))
 
 
-def parse_unit(filename: str, code: str, line: int, column: int, *, module: bool) -> Unit:
+def parse_unit(filename: str, code: str, line: int, column: int, *, module: bool,
+               open_brackets: int = 0) -> Unit:
+    """Read and rewrite one block or module. `open_brackets`: brackets the page's earlier
+    blocks left open, which this block may close (a page's blocks run as one script)."""
     reader = _Reader(filename, code, line, column)
-    unit = Unit(filename, code, line, column, [])
+    closing, depth = over_closing(reader.tokens, open_brackets)
+    if closing is not None:
+        reader.fail(f"unexpected '{closing.text[0]}': it closes a bracket this script never "
+                    "opened", closing, ScriptSyntaxError)
+    unit = Unit(filename, code, line, column, [], open_brackets=depth)
     index = 0
     while (token := reader.token(index)) is not None and _is_import(reader, index):
         imported, index = _read_import(reader, index)
