@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -200,3 +201,52 @@ async def test_template_error_at_render_gives_500_without_internals(site):
     assert "missing" not in response.text and "Traceback" not in response.text
     assert event["file"] == "brands/acme/pages/index.html"
     assert (event["line"], event["column"]) == (1, 1)
+
+
+SESSION_ITEMS = {
+    "brands/acme/pages/set.html": "@setSessionItem('seen offer!', 'yes')set",
+    "brands/acme/pages/get.html": """
+        <script scope="backend">setVariable("raw", session.get("custom_seenoffer"));</script>
+        [{{ getSessionItem('seen offer!') }}] [{{ var.raw }}] [{{ session.custom_seenoffer }}]
+    """,
+    "brands/acme/pages/clear.html": "@clearSessionItem('seen offer!')cleared",
+    "brands/acme/pages/big.html": "@setSessionItem('big', var.big)big",
+    "brands/acme/brand.toml": 'name = "Acme"\n[variables]\nbig = "' + "x" * 70_000 + '"\n',
+}
+
+
+async def test_template_session_items_persist_and_scripts_can_read_them(site):
+    async with serve(site(SESSION_ITEMS)) as client:
+        empty = await client.get("/get")
+        await client.get("/set")
+        stored = await client.get("/get")
+        await client.get("/clear")
+        cleared = await client.get("/get")
+    assert empty.text.strip() == "[] [] []"
+    assert stored.text.strip() == "[yes] [yes] [yes]"
+    assert cleared.text.strip() == "[] [] []"
+
+
+async def test_oversized_template_session_item_is_refused_with_a_warning(site):
+    async with serve(site(SESSION_ITEMS)) as client:
+        response = await client.get("/big")
+        warnings = await client.warnings(response)
+    assert response.text == "big"
+    assert "set-cookie" not in response.headers
+    assert warnings == [("@setSessionItem('big')", "value is 70002 bytes; the limit is 65536")]
+
+
+async def test_session_lifetime_counts_from_creation_not_from_activity(site):
+    files = {
+        "brands/acme/pages/w.html": '<script scope="backend">session.set("k", request.query.v)</script>',
+        "brands/acme/pages/r.html": "[{{ session.k }}]",
+    }
+    async with serve(site(files), FUNNELRUN_SESSION_LIFETIME_S="2") as client:
+        first = await client.get("/w?v=1")
+        assert "Max-Age=2;" in first.headers["set-cookie"]
+        await asyncio.sleep(1.2)
+        await client.get("/w?v=2")  # activity does not extend the session
+        assert (await client.get("/r")).text == "[2]"
+        await asyncio.sleep(1.0)
+        expired = await client.get("/r")
+    assert expired.text == "[]"
