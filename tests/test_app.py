@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -241,12 +242,13 @@ async def test_session_lifetime_counts_from_creation_not_from_activity(site):
         "brands/acme/pages/w.html": '<script scope="backend">session.set("k", request.query.v)</script>',
         "brands/acme/pages/r.html": "[{{ session.k }}]",
     }
-    async with serve(site(files), FUNNELRUN_SESSION_LIFETIME_S="2") as client:
+    async with serve(site(files), FUNNELRUN_SESSION_LIFETIME_S="3") as client:
+        created = time.monotonic()
         first = await client.get("/w?v=1")
-        assert "Max-Age=2;" in first.headers["set-cookie"]
-        await asyncio.sleep(1.2)
+        assert "Max-Age=3;" in first.headers["set-cookie"]
+        await asyncio.sleep(0.5)
         await client.get("/w?v=2")  # activity does not extend the session
         assert (await client.get("/r")).text == "[2]"
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(3.3 - (time.monotonic() - created))
         expired = await client.get("/r")
     assert expired.text == "[]"
