@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +23,6 @@ MAX_SESSION_BYTES = 256 * 1024
 # Template session items (@setSessionItem) live under this prefix, keys sanitized to [A-Za-z0-9_].
 SESSION_ITEM_PREFIX = "custom_"
 _ITEM_KEY_STRIP = re.compile(r"[^A-Za-z0-9_]")
-
-# Keys a cross-domain handoff carries over into the new session (SPEC §6).
-HANDOFF_PRESERVED_KEYS = frozenset({
-    "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "attribution",
-    "affiliate_id", "aff_id", "subid", "click_id", "visitor_id", "first_visit_at", "cart",
-    "locale", "theme_preview", "flash",
-})
 
 CUSTOMER_FIELDS = ("email", "name", "first_name", "last_name", "id")
 QUOTA_ID_KEY = "_quota_id"  # survives id regeneration, so login quotas count per visitor session
@@ -69,6 +62,20 @@ def value_refusal(text: str) -> str | None:
     return None
 
 
+def write_refusal(total: int, key: str, old: str | None, new: str | None) -> str | None:
+    """Why replacing `old` by `new` (JSON texts; None: absent) under `key`, in a session of
+    `total` bytes, would break the value or the session size rule; None when it would not."""
+    if new is None:
+        return None
+    refusal = value_refusal(new)
+    if refusal:
+        return refusal
+    after = total - (encoded_size(key, old) if old is not None else 0) + encoded_size(key, new)
+    if after > MAX_SESSION_BYTES:
+        return f"session would be {after} bytes; the limit is {MAX_SESSION_BYTES}"
+    return None
+
+
 def sanitize_item_key(key: object) -> str:
     """The session key behind a template session item: `custom_` + the key's [A-Za-z0-9_] chars."""
     return SESSION_ITEM_PREFIX + _ITEM_KEY_STRIP.sub("", str(key))
@@ -92,7 +99,6 @@ class Session:
     items: dict[str, str] = field(default_factory=dict)
     changes: dict[str, str | None] = field(default_factory=dict)
     replaces: str | None = None  # the old id when this request regenerated the id
-    keep: frozenset[str] | None = None  # with `replaces`: keys carried over (None = all)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -135,27 +141,10 @@ class Session:
 
     def refusal_for_write(self, key: str, text: str | None) -> str | None:
         """Why writing `text` under `key` would break the value or session size rule."""
-        if text is None:
-            return None
-        refusal = value_refusal(text)
-        if refusal:
-            return refusal
-        old = self.items.get(key)
-        total = self.total_bytes() - (encoded_size(key, old) if old is not None else 0)
-        total += encoded_size(key, text)
-        if total > MAX_SESSION_BYTES:
-            return f"session would be {total} bytes; the limit is {MAX_SESSION_BYTES}"
-        return None
+        return write_refusal(self.total_bytes(), key, self.items.get(key), text)
 
-    def regenerate(self, *, keep: Iterable[str] | None = None) -> None:
-        """Give the session a new id (no session fixation). `keep` limits the keys carried over."""
-        if keep is not None:
-            kept = frozenset(keep)
-            for key in list(self.items):
-                if key not in kept:
-                    self.items.pop(key)
-            self.changes = {k: v for k, v in self.changes.items() if k in kept}
-            self.keep = kept
+    def regenerate(self) -> None:
+        """Give the session a new id, keeping its data (no session fixation)."""
         if self.id is not None and self.replaces is None:
             self.replaces = self.id
         self.id = new_session_id()

@@ -57,7 +57,6 @@ class SessionKeeper:
             changes=dict(session.changes),
             create=create,
             replaces=session.replaces,
-            keep=session.keep,
         )
         if not await self.store.save_session(write):
             events.warn(

@@ -10,11 +10,10 @@ from typing import Any
 
 from ..session import (
     CUSTOMER_FIELDS,
-    MAX_SESSION_BYTES,
     encode,
     encoded_size,
     key_refusal,
-    value_refusal,
+    write_refusal,
 )
 from ..settings import SessionSettings
 from . import headers
@@ -163,7 +162,7 @@ class _Collector:
         if refusal is None and value is not None:
             text, refusal = _canonical(value)
         if refusal is None and text is not None:
-            refusal = value_refusal(text) or self._size_refusal(key, text)
+            refusal = write_refusal(self.total, key, self.items.get(key), text)
         if refusal or not isinstance(key, str):
             self.warn("session.set", refusal or "key must be a string")
             return
@@ -176,14 +175,6 @@ class _Collector:
             self.items[key] = text
             self.total += encoded_size(key, text)
             self.session.append(SessionOp("set", key, text))
-
-    def _size_refusal(self, key: str, text: str) -> str | None:
-        old = self.items.get(key)
-        total = self.total - (encoded_size(key, old) if old is not None else 0)
-        total += encoded_size(key, text)
-        if total > MAX_SESSION_BYTES:
-            return f"session would be {total} bytes; the limit is {MAX_SESSION_BYTES}"
-        return None
 
     def set_customer(self, record: dict[str, Any]) -> None:
         fields = record.get("fields")
@@ -298,7 +289,6 @@ class _Collector:
         self.response = CustomResponse("text/html; charset=utf-8", text)
 
 
-TERMINAL_CALLS = ("redirect", "response.json", "response.send")
 _HANDLERS = {
     "session.set": _Collector.session_set,
     "session.setCustomer": _Collector.set_customer,
