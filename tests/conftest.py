@@ -96,15 +96,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(root: Path, **environment: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`funnelrun serve ROOT` in its own process, as a user runs it: (base URL, process).
+def running_server(
+    root: Path, *flags: str, **environment: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`funnelrun serve ROOT [flags]` in its own process, as a user runs it: (base URL,
+    process).
 
     Its output goes to ROOT/../server.log, shown if it does not come up."""
     port = free_port()
     log_path = root.parent / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "funnelrun", "serve", str(root), "--port", str(port)],
+            [sys.executable, "-m", "funnelrun", "serve", str(root), "--port", str(port), *flags],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **environment},
         )
         base = f"http://127.0.0.1:{port}"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
-from conftest import write_site
+import httpx
+import pytest
+
+from conftest import running_server, write_site
 from funnelrun.cli import main
 
 
@@ -87,3 +91,51 @@ def test_render_bad_header_flag_is_a_clear_error(tmp_path, capsys):
     root = write_site(tmp_path, {"brands/acme/pages/index.html": "x"})
     assert main(["render", str(root), "/", "--header", "nocolon"]) == 1
     assert "expected 'Name: value'" in capsys.readouterr().err
+
+
+COUNTER = {
+    "brands/acme/pages/index.html": """
+        <script scope="backend">session.set("n", (session.get("n") || 0) + 1);</script>
+        <p>{{ session.n }}</p>
+    """,
+}
+
+
+def test_serve_with_several_workers_shares_one_store(tmp_path):
+    root = write_site(tmp_path / "site", COUNTER)
+    with running_server(root, "--workers", "2") as (base, _), httpx.Client(base_url=base) as client:
+        counts = [client.get("/", headers={"connection": "close"}).text.strip() for _ in range(8)]
+    log = (tmp_path / "server.log").read_text()
+    assert counts[-1] == "<p>8</p>"  # every request saw the session, whichever worker served it
+    assert log.count("Started server process") == 2
+
+
+def wait_for_page(url: str, text: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).text == text:
+                return
+        except httpx.HTTPError:
+            pass  # restarting
+        time.sleep(0.2)
+    pytest.fail(f"{url} never served {text!r}")
+
+
+def test_serve_reload_picks_up_edits_and_reports_a_broken_one(tmp_path):
+    root = write_site(tmp_path / "site", {"brands/acme/pages/index.html": "<p>before</p>"})
+    page = root / "brands/acme/pages/index.html"
+    log = tmp_path / "server.log"
+    with running_server(root, "--reload") as (base, _):
+        wait_for_page(base + "/", "<p>before</p>")
+        page.write_text("<p>after</p>")
+        wait_for_page(base + "/", "<p>after</p>")
+        page.write_text("@if(x)\n")
+        deadline = time.monotonic() + 20
+        while "not serving" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        page.write_text("<p>fixed</p>")
+        wait_for_page(base + "/", "<p>fixed</p>")
+    output = log.read_text()
+    assert "brands/acme/pages/index.html:2:1: unclosed @if opened at 1:1" in output
+    assert "Traceback" not in output

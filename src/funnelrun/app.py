@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from .script import CookieEffect, ExecutorPool
 from .session import Session
 from .session_store import SessionKeeper
 from .settings import Settings, load_settings
-from .site import Brand, Page, Site, load_site
+from .site import Brand, Page, Site
 from .store import Store, open_store
 
 logger = logging.getLogger("funnelrun")
@@ -48,7 +49,6 @@ class Visit:
     body: bytes = b""
     brand: Brand | None = None
     page: Page | None = None
-    route_params: dict[str, str] = field(default_factory=dict)
     request_view: dict[str, Any] = field(default_factory=dict)  # `request` for script and template
     session: Session = field(default_factory=Session)
     client: http.Address | None = None
@@ -149,7 +149,7 @@ class Funnelrun:
         if match is None:
             visit.events.add("resolve", host=visit.host, path=visit.http.url.path, page=None)
             return error_page(404)
-        visit.page, visit.route_params = match
+        visit.page, route_params = match
         visit.events.add("resolve", brand=visit.brand.id, page=visit.page.display)
         request = visit.http
         visit.request_view = http.page_request(
@@ -160,7 +160,7 @@ class Funnelrun:
             headers=request.headers,
             cookies=request.cookies,
             client=visit.client,
-            route_params=visit.route_params,
+            route_params=route_params,
         )
         return None
 
@@ -238,8 +238,15 @@ def create_app(site: Site, settings: Settings, *, store: Store | None = None) ->
 
 
 def app_from_environment() -> Funnelrun:
-    """The app for `funnelrun serve` workers: the site folder comes from FUNNELRUN_SITE."""
-    from .cli import SITE_ENV
+    """The app for `funnelrun serve` workers: the site folder comes from FUNNELRUN_SITE.
+
+    Under `--reload` an edit can break the site: the worker then lists the problems, as
+    `serve` does, and exits; the next edit starts a new one."""
+    from .cli import SITE_ENV, load_site_or_report
 
     root = Path(os.environ[SITE_ENV])
-    return create_app(load_site(root), load_settings(root))
+    try:
+        return create_app(load_site_or_report(root), load_settings(root))
+    except FunnelrunError as exc:
+        print(f"funnelrun: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -79,14 +79,12 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .site import load_site
-
     root = _site_root(args.site)
     for flag, variable in SERVE_FLAGS.items():
         if getattr(args, flag) is not None:
             os.environ[variable] = str(getattr(args, flag))
     settings = load_settings(root)
-    site = _report_site(load_site, root)
+    site = load_site_or_report(root)
     os.environ[SITE_ENV] = str(root)
     pages = sum(1 for _ in site.pages())
     print(f"funnelrun: serving {root} ({_count(len(site.brands), 'brand')}, "
@@ -107,12 +105,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_site(load, root: Path):
+def load_site_or_report(root: Path):
     """Load the site or print its problems; script problems are printed but do not stop it."""
-    from .site import SiteInvalid
+    from .site import SiteInvalid, load_site
 
     try:
-        site = load(root)
+        site = load_site(root)
     except SiteInvalid as exc:
         for problem in exc.problems:
             print(problem.headline(), file=sys.stderr)
@@ -126,11 +124,9 @@ def _report_site(load, root: Path):
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .site import load_site
-
     root = _site_root(args.site)
     settings = load_settings(root, overrides={"store.url": args.store})
-    site = _report_site(load_site, root)
+    site = load_site_or_report(root)
     return asyncio.run(_render(args, site, settings))
 
 

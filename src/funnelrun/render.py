@@ -19,13 +19,14 @@ def render_page(visit: Visit) -> str:
 def template_context(visit: Visit) -> dict[str, Any]:
     """The names a page template sees; `var` is brand variables overlaid by setVariable."""
     session = visit.session
-    request = dict(visit.request_view, is_customer=session.is_customer)
+    is_customer = session.is_customer  # each decoded once from its JSON text
+    request = dict(visit.request_view, is_customer=is_customer)
     return {
         "var": {**visit.brand.settings.variables, **visit.variables},
         "request": request,
         "query": request["query"],
         "customer": session.customer,
-        "is_customer": session.is_customer,
+        "is_customer": is_customer,
         "is_mobile": request["is_mobile"],
         "is_tablet": request["is_tablet"],
         "session": session.public_items(),

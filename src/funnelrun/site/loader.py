@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -143,22 +144,13 @@ class _Problems:
             self._seen.add(error.headline())
             self.items.append(error)
 
-    def collect(self) -> _Collector:
-        return _Collector(self)
-
-
-class _Collector:
-    def __init__(self, problems: _Problems) -> None:
-        self.problems = problems
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, traceback) -> bool:
-        if isinstance(error, SourceError):
-            self.problems.add(error)
-            return True
-        return False
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[None]:
+        """Run a block; a SourceError it raises is kept, and loading goes on."""
+        try:
+            yield
+        except SourceError as error:
+            self.add(error)
 
 
 def _relative(root: Path, path: Path) -> str:
