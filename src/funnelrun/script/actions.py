@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..jsondata import clean_text
 from ..session import (
     CUSTOMER_FIELDS,
     encode,
@@ -20,7 +21,6 @@ from . import headers
 from .cookies import CookieEffect, read_cookie
 from .limits import MAX_CUSTOMER_FIELD_CHARS, MAX_RECORDS, MAX_VARIABLE_KEY_CHARS
 from .redirects import DEFAULT_STATUS, REDIRECT_STATUSES, check_target
-from .strings import clean_text
 
 DEFAULT_LOGIN_QUOTA = SessionSettings().login_quota_per_session
 MAX_CALL_CHARS = 64

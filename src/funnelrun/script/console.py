@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..jsondata import clean_text
 from .limits import MAX_CONSOLE_BYTES, MAX_CONSOLE_ENTRIES
-from .strings import clean_text
 
 LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
 

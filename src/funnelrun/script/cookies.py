@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from ..jsondata import clean_text
 from ..session import RESERVED_COOKIE_PREFIX, SESSION_COOKIE
 from .limits import MAX_COOKIE_AGE_S, MAX_COOKIE_BYTES, MAX_COOKIE_PATH_CHARS
-from .strings import clean_text
 
 # RFC 6265 cookie-name = RFC 7230 token.
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ..jsondata import clean_text
 from .cookies import TOKEN
 from .limits import MAX_HEADER_VALUE_BYTES
-from .strings import clean_text
 
 # SPEC §3.3: headers that carry cookies, CORS, framing or connection state, or that the
 # server itself owns.

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Position, ScriptEngineError, ScriptError
+from ..jsondata import clean_text, decode_json
 from ..session import encode, is_reserved
 from ..settings import LimitSettings
 from .actions import DEFAULT_LOGIN_QUOTA, ActionWarning, Effects, collect_effects
 from .bundle import Bundle
 from .console import ConsoleEntry, collect_console
 from .engine import Engine, EngineLimits, HostCall
-from .strings import clean_text, decode_json
 
 OUTCOMES = ("ok", "error", "timeout", "memory", "crash")
 

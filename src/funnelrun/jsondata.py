@@ -1,0 +1,107 @@
+"""JSON data crossing a boundary (a request body, the sandbox's output, a session value): parsed
+strictly, bounded in depth, its text made valid Unicode."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+# Arrays and objects nested deeper than this are refused wherever data enters: a request body
+# becomes null, a session value or template variable is refused with a page-events warning.
+# Printing, freezing and encoding such data walk it recursively; this keeps them far from
+# Python's recursion limit and QuickJS's stack limit.
+MAX_DEPTH = 64
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class JSONDataError(ValueError):
+    """Text that is not strict JSON data: malformed, non-finite numbers, or nested too deep."""
+
+
+def clean_text(text: str) -> str:
+    """`text` with every unpaired surrogate (JavaScript allows them, UTF-8 does not) replaced
+    by U+FFFD; surrogate pairs become the character they encode."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def decode_json(text: str) -> Any:
+    """Parse JSON text from the sandbox; strings in it come back clean (see clean_text).
+    Raises ValueError for text that is not JSON, or nested too deep for Python to parse."""
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise JSONDataError("JSON nested too deep to parse") from exc
+    return _clean(value) if _ESCAPED_SURROGATE.search(text) else value
+
+
+def parse_strict(text: str) -> Any:
+    """Parse JSON as RFC 8259 defines it, for data a visitor sends.
+
+    Refused with JSONDataError: malformed text, `NaN` / `Infinity` (Python's json accepts
+    them), numbers too large for a double (`1e999`), integers of more digits than Python
+    converts, and data nested deeper than MAX_DEPTH. Unpaired surrogates (`"\\ud800"`) are
+    replaced by U+FFFD, so every string encodes as UTF-8.
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise JSONDataError(f"JSON nested deeper than {MAX_DEPTH} levels") from exc
+    except JSONDataError:
+        raise
+    except ValueError as exc:  # malformed, or an integer past Python's digit limit
+        raise JSONDataError(f"not valid JSON: {exc}") from exc
+    if too_deep(value):
+        raise JSONDataError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return _clean(value) if _ESCAPED_SURROGATE.search(text) else value
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects in `value` nest deeper than `limit` (without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list | tuple))
+    return False
+
+
+def depth_refusal(value: Any) -> str | None:
+    """Why `value` may not be stored or passed on because of its nesting, or None."""
+    if too_deep(value):
+        return f"value is nested deeper than {MAX_DEPTH} levels of arrays and objects"
+    return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JSONDataError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise JSONDataError(f"the number {text[:40]} is too large for a double")
+    return number
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(key): _clean(item) for key, item in value.items()}
+    return value
