@@ -51,6 +51,15 @@ def test_serve_refuses_a_broken_site_and_says_why(tmp_path, capsys):
     assert "not serving" in err
 
 
+def test_serve_refuses_a_zero_deadline_and_names_the_setting(tmp_path, capsys, monkeypatch):
+    root = write_site(tmp_path, {"brands/acme/pages/a.html": "a"})
+    monkeypatch.setenv("FUNNELRUN_SERVER_HEADER_TIMEOUT_S", "0")
+    assert main(["serve", str(root), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("funnelrun: setting 'server.header_timeout_s' must be at least 1, got 0 "
+                   "(from FUNNELRUN_SERVER_HEADER_TIMEOUT_S)\n")
+
+
 def test_missing_site_folder_is_one_line_not_a_traceback(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err
@@ -101,13 +110,17 @@ COUNTER = {
 }
 
 
-def test_serve_with_several_workers_shares_one_store(tmp_path):
-    root = write_site(tmp_path / "site", COUNTER)
+def test_serve_with_several_workers_shares_one_store_and_escapes_the_log(tmp_path):
+    root = write_site(tmp_path / "site", {**COUNTER, "brands/acme/pages/c.html": "@component(query.c)"})
     with running_server(root, "--workers", "2") as (base, _), httpx.Client(base_url=base) as client:
         counts = [client.get("/", headers={"connection": "close"}).text.strip() for _ in range(8)]
+        for _ in range(4):  # whichever worker answers logs through the escaping formatter
+            client.get("/c?c=x%0d%0aFORGED", headers={"connection": "close"})
     log = (tmp_path / "server.log").read_text()
     assert counts[-1] == "<p>8</p>"  # every request saw the session, whichever worker served it
     assert log.count("Started server process") == 2
+    assert log.count("template 'x\\r\\nFORGED' not found") == 4
+    assert not [line for line in log.splitlines() if line.startswith("FORGED")]
 
 
 def wait_for_page(url: str, text: str) -> None:
@@ -136,6 +149,22 @@ def test_serve_reload_picks_up_edits_and_reports_a_broken_one(tmp_path):
             time.sleep(0.2)
         page.write_text("<p>fixed</p>")
         wait_for_page(base + "/", "<p>fixed</p>")
+        page.write_text('<script scope="backend">\nlet = ;</script><p>scripted</p>')
+        wait_for_page(base + "/", "<p>scripted</p>")  # a syntax error does not stop the page
     output = log.read_text()
     assert "brands/acme/pages/index.html:2:1: unclosed @if opened at 1:1" in output
+    assert "warning: brands/acme/pages/index.html:2:7: SyntaxError" in output  # checked again
     assert "Traceback" not in output
+
+
+def test_script_syntax_is_checked_only_where_asked(tmp_path, capsys, monkeypatch):
+    from funnelrun.cli import load_site_or_report
+    from funnelrun.script import syntax
+
+    root = write_site(tmp_path, {"brands/acme/pages/a.html": '<script scope="backend">\nlet = ;</script>'})
+    load_site_or_report(root, check_scripts=True)  # what `serve` does once at start-up
+    assert capsys.readouterr().err == \
+        "warning: brands/acme/pages/a.html:2:7: SyntaxError: unexpected token in expression: ';'\n"
+    monkeypatch.setattr(syntax, "executor_command", lambda memory_mb: pytest.fail("checked"))
+    load_site_or_report(root)  # what each worker does
+    assert capsys.readouterr().err == ""

@@ -59,32 +59,58 @@ async def test_read_body_refuses_streamed_body_over_limit():
 
 
 def test_json_body_is_parsed():
-    assert parse_body("application/json; charset=utf-8", b'{"a": [1, 2]}') == {"a": [1, 2]}
+    assert parse_body("application/json; charset=utf-8", b'{"a": [1, 2]}') == ({"a": [1, 2]}, None)
 
 
 def test_form_body_is_parsed_last_value_wins():
-    assert parse_body("application/x-www-form-urlencoded", b"a=1&b=x+y&a=2") == {"a": "2", "b": "x y"}
+    assert parse_body("application/x-www-form-urlencoded", b"a=1&b=x+y&a=2") == (
+        {"a": "2", "b": "x y"}, None
+    )
+
+
+def test_no_body_is_null_without_a_reason():
+    assert parse_body("application/json", b"") == (None, None)
 
 
 @pytest.mark.parametrize(
-    ("content_type", "body"),
+    ("content_type", "body", "reason"),
     [
-        ("multipart/form-data; boundary=x", b"--x\r\n"),
-        ("text/plain", b"hello"),
-        (None, b"a=1"),
-        ("application/json", b"{not json"),
-        ("application/json", b""),
-        ("application/json", b"\xff\xfe"),
-        ("application/json", b'"' + b"x" * MAX_PARSED_BODY_BYTES + b'"'),
+        ("multipart/form-data; boundary=x", b"--x\r\n",
+         "content type 'multipart/form-data' is not parsed"),
+        ("text/plain", b"hello", "content type 'text/plain' is not parsed"),
+        (None, b"a=1", "no content type"),
+        ("application/json", b"{not json", "body is not JSON data: not valid JSON: Expecting"),
+        ("application/json", b"\xff\xfe", "body is not UTF-8 (byte 0)"),
+        ("application/json", b'"' + b"x" * MAX_PARSED_BODY_BYTES + b'"',
+         f"body of {MAX_PARSED_BODY_BYTES + 2} bytes; bodies over {MAX_PARSED_BODY_BYTES} are"),
+        ("application/json", b'{"a": 1e999}', "body is not JSON data: the number 1e999 is too"),
+        ("application/json", b"[NaN]", "body is not JSON data: NaN is not a JSON number"),
+        ("application/json", b"-Infinity", "body is not JSON data: -Infinity is not a JSON"),
+        ("application/json", b"[" * 1000 + b"]" * 1000,
+         "body is not JSON data: JSON nested deeper than 64 levels"),
+        ("application/json", b"[" * 65 + b"]" * 65,
+         "body is not JSON data: JSON nested deeper than 64 levels"),
+        ("application/json", b"1" * 4301, "body is not JSON data: the number 1111"),
     ],
 )
-def test_other_bodies_are_null(content_type, body):
-    assert parse_body(content_type, body) is None
+def test_other_bodies_are_null_and_say_why(content_type, body, reason):
+    parsed, why = parse_body(content_type, body)
+    assert parsed is None
+    assert why is not None and why.startswith(reason)
+
+
+def test_body_nested_64_deep_is_parsed():
+    assert parse_body("application/json", b"[" * 64 + b"]" * 64)[0] is not None
+
+
+def test_lone_surrogates_in_a_json_body_become_replacement_characters():
+    parsed, _ = parse_body("application/json", b'{"\\ud800k": "a\\udfffb\\ud83d\\ude00"}')
+    assert parsed == {"\ufffdk": "a\ufffdb\U0001f600"}
 
 
 def test_body_of_exactly_64_kb_is_parsed():
     body = b'"' + b"x" * (MAX_PARSED_BODY_BYTES - 2) + b'"'
-    assert parse_body("application/json", body) == "x" * (MAX_PARSED_BODY_BYTES - 2)
+    assert parse_body("application/json", body) == ("x" * (MAX_PARSED_BODY_BYTES - 2), None)
 
 
 def test_page_cookies_are_decoded_and_reserved_ones_left_out():
@@ -134,6 +160,23 @@ def test_ip_fields_split_by_family():
 )
 def test_device_from_user_agent(agent, expected):
     assert device(agent) == expected
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ("Android 9 Mobile; embedded Android 12 browser", (False, True)),  # the last one counts
+        ("Android 12 browser; Android 9 Mobile", (True, False)),
+        ("ANDROID 14; MOBILE", (True, False)),
+    ],
+)
+def test_android_is_a_tablet_unless_mobile_follows_its_last_mention(agent, expected):
+    assert device(agent) == expected
+
+
+def test_device_reads_only_the_start_of_a_huge_user_agent():
+    assert device("x" * 2000 + "iPhone") == (False, False)
+    assert device("Android " * 100_000 + "Mobile") == (False, True)  # linear, and bounded
 
 
 def test_https_directly_or_from_trusted_proxy_only():

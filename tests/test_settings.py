@@ -35,7 +35,8 @@ def test_sources_stack_toml_then_environment_then_flags(tmp_path):
 
 def test_unknown_key_names_the_section_and_the_choices(tmp_path):
     (tmp_path / "funnelrun.toml").write_text("[server]\nprot = 1\n")
-    with pytest.raises(SettingsError, match=r"unknown setting 'server.prot'; \[server\] takes host, port"):
+    with pytest.raises(SettingsError, match=r"unknown setting 'server.prot'; \[server\] takes "
+                                            r"body_timeout_s, header_timeout_s, host, "):
         load_settings(tmp_path, environ={})
 
 
@@ -74,3 +75,20 @@ def test_secret_key_must_be_32_bytes_of_base64_and_never_prints(tmp_path):
 def test_trusted_proxies_must_be_addresses_or_networks(tmp_path):
     with pytest.raises(SettingsError, match=r"'server.trusted_proxies' must list IP addresses.*'proxy.lan'"):
         load_settings(tmp_path, environ={"FUNNELRUN_SERVER_TRUSTED_PROXIES": "10.0.0.0/8, proxy.lan"})
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("FUNNELRUN_SERVER_HEADER_TIMEOUT_S", "0", "'server.header_timeout_s' must be at least 1, got 0"),
+    ("FUNNELRUN_SERVER_MAX_CONNECTIONS", "0", "'server.max_connections' must be at least 1, got 0"),
+    ("FUNNELRUN_SERVER_PORT", "70000", "'server.port' must be from 0 to 65535, got 70000"),
+    ("FUNNELRUN_LIMITS_SCRIPT_STACK_KB", "65536",
+     "'limits.script_stack_kb' must be from 16 to 4096, got 65536"),
+    ("FUNNELRUN_SESSION_LOGIN_QUOTA_PER_IP", "-1",
+     "'session.login_quota_per_ip' must be at least 0, got -1"),
+])
+def test_an_integer_out_of_its_range_names_the_setting_the_range_and_the_source(
+    variable, value, message
+):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={variable: value})
+    assert str(caught.value) == f"setting {message} (from {variable})"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
@@ -26,6 +26,7 @@ from .effects import (
 )
 from .errors import FunnelrunError
 from .events import PageEvents
+from .jsondata import utf8
 from .render import render_page
 from .responses import error_page, header_text, redirect
 from .script import CookieEffect, ExecutorPool
@@ -134,6 +135,9 @@ class Funnelrun:
         except http.BodyTooLarge as exc:
             visit.events.warn("request.body", exc.message)
             return error_page(413, headers={"connection": "close"})
+        except ClientDisconnect:  # gone (or cut off by the server's body deadline) mid-body
+            visit.events.add("client_disconnected", while_reading="body")
+            return error_page(400, headers={"connection": "close"})
         peer = request.client.host if request.client else None
         visit.client = http.client_address(
             peer, request.headers.get("x-forwarded-for"), self.trusted_proxies
@@ -147,16 +151,20 @@ class Funnelrun:
         visit.brand = self.site.brand_for_host(visit.host)
         match = visit.brand.routes.match(visit.http.url.path) if visit.brand else None
         if match is None:
-            visit.events.add("resolve", host=visit.host, path=visit.http.url.path, page=None)
+            visit.events.add("resolve", host=visit.host, path=page_events.clip(visit.http.url.path),
+                             page=None)
             return error_page(404)
         visit.page, route_params = match
         visit.events.add("resolve", brand=visit.brand.id, page=visit.page.display)
         request = visit.http
+        body, unparsed = http.parse_body(request.headers.get("content-type"), visit.body)
+        if unparsed is not None:
+            visit.events.add("request_body", parsed=False, reason=unparsed)
         visit.request_view = http.page_request(
             method=request.method,
             path=request.url.path,
             query=request.query_params,
-            body=http.parse_body(request.headers.get("content-type"), visit.body),
+            body=body,
             headers=request.headers,
             cookies=request.cookies,
             client=visit.client,
@@ -165,7 +173,7 @@ class Funnelrun:
         return None
 
     async def load_session(self, visit: Visit) -> Response | None:
-        visit.session = await self.sessions.load(visit.http.cookies, visit.events)
+        visit.session = await self.sessions.load(visit.brand.id, visit.http.cookies, visit.events)
         return None
 
     def check_access(self, visit: Visit) -> Response | None:
@@ -199,7 +207,7 @@ class Funnelrun:
         except FunnelrunError as exc:
             visit.events.error("template_error", exc)
             return error_page(500)
-        return HTMLResponse(html, status_code=visit.status)
+        return HTMLResponse(utf8(html), status_code=visit.status)
 
     async def finish(self, visit: Visit, response: Response) -> Response:
         cookie = await self.sessions.save(visit.session, visit.events, secure=visit.https)
@@ -215,9 +223,7 @@ class Funnelrun:
 
     async def record(self, visit: Visit, response: Response) -> None:
         """Step 8: the request's page events go to the store; a store failure is only logged."""
-        visit.events.add(
-            "response", status=response.status_code, duration_ms=visit.events.elapsed_ms()
-        )
+        visit.events.respond(response.status_code)
         if self.store is None:
             return
         try:
@@ -242,11 +248,13 @@ def app_from_environment() -> Funnelrun:
 
     Under `--reload` an edit can break the site: the worker then lists the problems, as
     `serve` does, and exits; the next edit starts a new one."""
-    from .cli import SITE_ENV, load_site_or_report
+    from .cli import CHECK_SCRIPTS_ENV, SITE_ENV, load_site_or_report
 
     root = Path(os.environ[SITE_ENV])
+    check_scripts = os.environ.get(CHECK_SCRIPTS_ENV) == "1"
     try:
-        return create_app(load_site_or_report(root), load_settings(root))
+        return create_app(load_site_or_report(root, check_scripts=check_scripts),
+                          load_settings(root))
     except FunnelrunError as exc:
         print(f"funnelrun: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

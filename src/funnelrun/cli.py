@@ -16,6 +16,8 @@ from .errors import FunnelrunError
 from .settings import Settings, load_settings
 
 SITE_ENV = "FUNNELRUN_SITE"
+# Set under `serve --reload`: each new worker (one per edit) checks script syntax, as start-up does.
+CHECK_SCRIPTS_ENV = "FUNNELRUN_CHECK_SCRIPTS"
 # Command-line flags of `serve`, as the environment variables its worker processes read.
 SERVE_FLAGS = {
     "host": "FUNNELRUN_SERVER_HOST",
@@ -77,37 +79,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from . import server
 
     root = _site_root(args.site)
     for flag, variable in SERVE_FLAGS.items():
         if getattr(args, flag) is not None:
             os.environ[variable] = str(getattr(args, flag))
     settings = load_settings(root)
-    site = load_site_or_report(root)
+    options = server.uvicorn_options(settings, root, reload=args.reload)
+    site = load_site_or_report(root, check_scripts=not args.reload)
     os.environ[SITE_ENV] = str(root)
+    if args.reload:
+        os.environ[CHECK_SCRIPTS_ENV] = "1"
     pages = sum(1 for _ in site.pages())
     print(f"funnelrun: serving {root} ({_count(len(site.brands), 'brand')}, "
           f"{_count(pages, 'page')}) at http://{settings.server.host}:{settings.server.port}",
           file=sys.stderr)
-    uvicorn.run(
-        "funnelrun.app:app_from_environment",
-        factory=True,
-        host=settings.server.host,
-        port=settings.server.port,
-        workers=settings.server.workers if not args.reload else None,
-        reload=args.reload,
-        reload_dirs=[str(root)] if args.reload else None,
-        reload_includes=["*.html", "*.js", "*.toml"] if args.reload else None,
-        log_level="info",
-        server_header=False,
-    )
+    server.run(options)
     return 0
 
 
-def load_site_or_report(root: Path):
-    """Load the site or print its problems; script problems are printed but do not stop it."""
+def load_site_or_report(root: Path, *, check_scripts: bool = False):
+    """Load the site or print its problems; script problems are printed but do not stop it.
+
+    `check_scripts` also lists script syntax errors, compiling every page's script in an
+    executor process: `serve` asks for it once at start-up, its workers do not (but under
+    `--reload` each worker does, since each follows an edit)."""
     from .site import SiteInvalid, load_site
+    from .site.loader import check_scripts as syntax_errors
 
     try:
         site = load_site(root)
@@ -115,7 +114,7 @@ def load_site_or_report(root: Path):
         for problem in exc.problems:
             print(problem.headline(), file=sys.stderr)
         raise FunnelrunError(f"{root}: not serving: {exc.message}") from None
-    for problem in site.problems:
+    for problem in [*site.problems, *(syntax_errors(site) if check_scripts else [])]:
         print(f"warning: {problem.headline()}", file=sys.stderr)
     return site
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from .errors import ScriptError
 from .events import PageEvents, error_fields
+from .jsondata import utf8
 from .responses import redirect
 from .script import HOST_OPS, Effects, ScriptJob, ScriptResult
 from .session_store import SessionKeeper
@@ -16,6 +17,9 @@ from .settings import LimitSettings
 
 if TYPE_CHECKING:
     from .app import Visit
+
+# Applied actions listed in the `script` page event (like console entries); the rest counted.
+MAX_APPLIED_LISTED = 200
 
 
 def script_job(visit: Visit, login_quota: int, limits: LimitSettings) -> ScriptJob:
@@ -52,7 +56,7 @@ async def apply_effects(visit: Visit, effects: Effects, sessions: SessionKeeper)
         return redirect(effects.redirect.url, effects.redirect.status)
     if effects.response is not None:
         return Response(
-            effects.response.body, status_code=visit.status,
+            utf8(effects.response.body), status_code=visit.status,
             media_type=effects.response.content_type,
         )
     return None
@@ -85,6 +89,7 @@ def applied_actions(effects: Effects) -> list[dict[str, Any]]:
 def record_script(events: PageEvents, result: ScriptResult) -> None:
     """The `script` page event: outcome, timing, error with position, console, actions; and a
     `warning` event for every refused action."""
+    applied = applied_actions(result.effects)
     event = events.add(
         "script",
         outcome=result.outcome,
@@ -92,8 +97,10 @@ def record_script(events: PageEvents, result: ScriptResult) -> None:
         cpu_ms=round(result.cpu_ms, 3),
         console=[dataclasses.asdict(entry) for entry in result.console],
         console_dropped=result.console_dropped,
-        applied=applied_actions(result.effects),
+        applied=applied[:MAX_APPLIED_LISTED],
     )
+    if len(applied) > MAX_APPLIED_LISTED:
+        event["applied_dropped"] = len(applied) - MAX_APPLIED_LISTED
     if result.error is not None:
         events.has_error = True
         event["error"] = error_fields(result.error)

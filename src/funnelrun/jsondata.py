@@ -30,26 +30,37 @@ def clean_text(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def utf8(text: str) -> bytes:
+    """`text` as UTF-8; an unpaired surrogate that got this far becomes U+FFFD, never a
+    UnicodeEncodeError on the way out."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return clean_text(text).encode()
+
+
 def decode_json(text: str) -> Any:
     """Parse JSON text from the sandbox; strings in it come back clean (see clean_text).
     Raises ValueError for text that is not JSON, or nested too deep for Python to parse."""
     try:
         value = json.loads(text)
-    except RecursionError as exc:
+        return _clean(value) if _ESCAPED_SURROGATE.search(text) else value
+    except RecursionError as exc:  # deeper than Python parses, or than _clean walks
         raise JSONDataError("JSON nested too deep to parse") from exc
-    return _clean(value) if _ESCAPED_SURROGATE.search(text) else value
 
 
 def parse_strict(text: str) -> Any:
     """Parse JSON as RFC 8259 defines it, for data a visitor sends.
 
     Refused with JSONDataError: malformed text, `NaN` / `Infinity` (Python's json accepts
-    them), numbers too large for a double (`1e999`), integers of more digits than Python
-    converts, and data nested deeper than MAX_DEPTH. Unpaired surrogates (`"\\ud800"`) are
-    replaced by U+FFFD, so every string encodes as UTF-8.
+    them), numbers too large for a double (`1e999`, a 400-digit integer), and data nested
+    deeper than MAX_DEPTH. Integers of more than 15 digits become doubles, as in JavaScript.
+    Unpaired surrogates (`"\\ud800"`) are replaced by U+FFFD, so every string encodes as
+    UTF-8.
     """
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                           parse_int=_js_integer)
     except RecursionError as exc:
         raise JSONDataError(f"JSON nested deeper than {MAX_DEPTH} levels") from exc
     except JSONDataError:
@@ -88,6 +99,14 @@ def depth_refusal(value: Any) -> str | None:
 
 def _refuse_constant(name: str) -> Any:
     raise JSONDataError(f"{name} is not a JSON number")
+
+
+def _js_integer(text: str) -> int | float:
+    """An integer as JSON.parse reads it: exact up to 15 digits, a double beyond (so a
+    4301-digit number is refused as too large, not a Python int-conversion error)."""
+    if len(text) <= 16:  # 15 digits and a sign: always below 2**53
+        return int(text)
+    return _finite_float(text)
 
 
 def _finite_float(text: str) -> float:

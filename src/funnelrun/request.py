@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from .errors import FunnelrunError
+from .jsondata import JSONDataError, parse_strict
 from .session import RESERVED_COOKIE_PREFIX
 
 MAX_REQUEST_BYTES = 1024 * 1024  # larger bodies are refused with 413
@@ -18,10 +18,14 @@ SCRIPT_HEADERS = ("user-agent", "referer", "accept-language", "host")
 MAX_HOST_LENGTH = 255
 _HOST = re.compile(r"(?:[a-z0-9_.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
 
-_TABLET = re.compile(r"iPad|Tablet|Kindle|Silk/|PlayBook|Nexus (?:7|9|10)|SM-T\d|Android(?!.*Mobile)",
+# The device check reads this much of the User-Agent (real ones are a few hundred characters):
+# a visitor's 100 KB header costs no more than an ordinary one.
+MAX_DEVICE_UA_CHARS = 1024
+# Alternatives of plain words, so each search is linear. "Android without Mobile after it"
+# is checked with str.rfind, not a lookahead that rescans the rest for every "Android".
+_TABLET = re.compile(r"iPad|Tablet|Kindle|Silk/|PlayBook|Nexus (?:7|9|10)|SM-T\d", re.IGNORECASE)
+_MOBILE = re.compile(r"Mobi|iPhone|iPod|Windows Phone|BlackBerry|BB10|Opera Mini|IEMobile|webOS",
                      re.IGNORECASE)
-_MOBILE = re.compile(r"Mobi|iPhone|iPod|Android.*Mobile|Windows Phone|BlackBerry|BB10|Opera Mini|"
-                     r"IEMobile|webOS", re.IGNORECASE)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -60,23 +64,28 @@ async def read_body(chunks: AsyncIterator[bytes], content_length: str | None) ->
     return bytes(received)
 
 
-def parse_body(content_type: str | None, body: bytes) -> Any:
-    """`request.body`: JSON or form fields for bodies up to 64 KB; otherwise None."""
-    if not body or len(body) > MAX_PARSED_BODY_BYTES or not content_type:
-        return None
-    media_type = content_type.split(";", 1)[0].strip().lower()
+def parse_body(content_type: str | None, body: bytes) -> tuple[Any, str | None]:
+    """`request.body` — JSON or form fields for bodies up to 64 KB, else None — and, when a
+    body was sent but gives None, why (for the page events)."""
+    if not body:
+        return None, None
+    if len(body) > MAX_PARSED_BODY_BYTES:
+        return None, f"body of {len(body)} bytes; bodies over {MAX_PARSED_BODY_BYTES} are not parsed"
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type not in ("application/json", "application/x-www-form-urlencoded"):
+        return None, f"content type {media_type[:100]!r} is not parsed" if media_type \
+            else "no content type"
     try:
         text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if media_type == "application/json":
-        try:
-            return json.loads(text)
-        except ValueError:
-            return None
+    except UnicodeDecodeError as exc:
+        return None, f"body is not UTF-8 (byte {exc.start})"
     if media_type == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(text, keep_blank_values=True))  # last value wins, like the query
-    return None
+        # Last value wins, like the query; invalid UTF-8 escapes become U+FFFD.
+        return dict(parse_qsl(text, keep_blank_values=True)), None
+    try:
+        return parse_strict(text), None
+    except JSONDataError as exc:
+        return None, f"body is not JSON data: {exc}"
 
 
 def page_cookies(cookies: Mapping[str, str]) -> dict[str, str]:
@@ -165,10 +174,14 @@ def ip_fields(address: Address | None) -> tuple[str, str]:
 
 
 def device(user_agent: str) -> tuple[bool, bool]:
-    """(is_mobile, is_tablet) from the user agent; a tablet is not also a mobile."""
-    if _TABLET.search(user_agent):
+    """(is_mobile, is_tablet) from the user agent; a tablet is not also a mobile. An Android
+    device is a tablet unless "Mobile" follows its last "Android" (Google's convention)."""
+    text = user_agent[:MAX_DEVICE_UA_CHARS]
+    lower = text.lower()
+    android = lower.rfind("android")
+    if _TABLET.search(text) or (android >= 0 and "mobile" not in lower[android:]):
         return False, True
-    return bool(_MOBILE.search(user_agent)), False
+    return bool(_MOBILE.search(text)), False
 
 
 def _address(text: str | None) -> Address | None:

@@ -94,6 +94,7 @@ class Session:
     (None = deleted), so saving never overwrites keys a concurrent request wrote.
     """
 
+    brand: str = ""  # the brand the session belongs to; another brand never sees it
     id: str | None = None  # None: the visitor has no session yet (created on first write)
     created_at: float | None = None
     items: dict[str, str] = field(default_factory=dict)

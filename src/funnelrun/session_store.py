@@ -1,4 +1,9 @@
-"""Sessions between requests: the fr_session cookie, loading and saving through the store, quotas."""
+"""Sessions between requests: the fr_session cookie, loading and saving through the store, quotas.
+
+A session belongs to the brand that created it (SPEC §3.3): the store keeps it under the brand
+id and the cookie's id together, so a cookie presented to another brand finds nothing there.
+Identity crosses brands only through a handoff token.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ from collections.abc import Callable, Mapping
 from .events import PageEvents
 from .request import Address
 from .script import CookieEffect
-from .session import QUOTA_ID_KEY, SESSION_COOKIE, Session, new_session_id
+from .session import MAX_SESSION_BYTES, QUOTA_ID_KEY, SESSION_COOKIE, Session, new_session_id
 from .settings import SessionSettings
-from .store import SessionWrite, Store
+from .store import SaveResult, SessionWrite, Store
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 QUOTA_WINDOW_S = 3600
@@ -25,24 +30,28 @@ class SessionKeeper:
         self.settings = settings
         self.clock = clock
 
-    async def load(self, cookies: Mapping[str, str], events: PageEvents) -> Session:
-        """The visitor's session, or an empty one (not stored until something is written)."""
+    async def load(self, brand: str, cookies: Mapping[str, str], events: PageEvents) -> Session:
+        """The visitor's session with `brand`, or an empty one (not stored until something is
+        written). A session of another brand is no session here."""
         session_id = cookies.get(SESSION_COOKIE)
         if not session_id:
-            return Session()
+            return Session(brand=brand)
         if not _SESSION_ID.fullmatch(session_id):
             events.add("session", state="malformed cookie")
-            return Session()
-        stored = await self.store.load_session(session_id)
+            return Session(brand=brand)
+        stored = await self.store.load_session(store_id(brand, session_id))
         if stored is None:
-            events.add("session", state="unknown or expired")
-            return Session()
-        return Session(id=stored.id, created_at=stored.created_at, items=dict(stored.items))
+            events.add("session", state="unknown, expired or of another brand")
+            return Session(brand=brand)
+        return Session(brand=brand, id=session_id, created_at=stored.created_at,
+                       items=dict(stored.items))
 
     async def save(self, session: Session, events: PageEvents, *, secure: bool) -> CookieEffect | None:
         """Store the keys this request changed; return the cookie to send when the id is new."""
         if not session.dirty:
             return None
+        if not session.brand:
+            raise ValueError("a session must belong to a brand to be saved")
         now = self.clock()
         create = session.created_at is None
         if create:
@@ -51,19 +60,17 @@ class SessionKeeper:
             session.id = new_session_id()
         expires_at = session.created_at + self.settings.lifetime_s
         write = SessionWrite(
-            session_id=session.id,
+            session_id=store_id(session.brand, session.id),
             created_at=session.created_at,
             expires_at=expires_at,
             changes=dict(session.changes),
             create=create,
-            replaces=session.replaces,
+            replaces=None if session.replaces is None else store_id(session.brand, session.replaces),
+            max_bytes=MAX_SESSION_BYTES,
         )
-        if not await self.store.save_session(write):
-            events.warn(
-                "session",
-                "the session ended (expired, or replaced by a concurrent login) before this "
-                f"request's writes were saved; not saved: {', '.join(sorted(session.changes))}",
-            )
+        result = await self.store.save_session(write)
+        if result is not SaveResult.SAVED:
+            events.warn("session", _not_saved(result, session))
             return None
         events.add(
             "session", saved=sorted(session.changes), created=create,
@@ -79,12 +86,14 @@ class SessionKeeper:
     # -- login quotas (setCustomer): per visitor session and per client IP, per hour ------------
 
     def _quota_keys(self, session: Session, client: Address | None) -> list[tuple[str, int]]:
+        """The counters of a visitor's logins: per session, and per client IP within the brand
+        (one brand's visitors never spend another brand's quota)."""
         keys = []
         quota_id = session.get(QUOTA_ID_KEY)
         if quota_id:
             keys.append((f"login:session:{quota_id}", self.settings.login_quota_per_session))
         if client is not None:
-            keys.append((f"login:ip:{client}", self.settings.login_quota_per_ip))
+            keys.append((f"login:ip:{session.brand}:{client}", self.settings.login_quota_per_ip))
         return keys
 
     async def login_quota_left(self, session: Session, client: Address | None) -> int:
@@ -101,3 +110,18 @@ class SessionKeeper:
         for key, limit in self._quota_keys(session, client):
             within = await self.store.increment(key, QUOTA_WINDOW_S) <= limit and within
         return within
+
+
+def _not_saved(result: SaveResult, session: Session) -> str:
+    keys = ", ".join(sorted(session.changes))
+    if result is SaveResult.TOO_LARGE:
+        return (f"with the writes of concurrent requests the session would pass "
+                f"{MAX_SESSION_BYTES} bytes; none of this request's writes were saved: {keys}")
+    return ("the session ended (expired, or replaced by a concurrent login) before this "
+            f"request's writes were saved; not saved: {keys}")
+
+
+def store_id(brand: str, session_id: str) -> str:
+    """The key of a session in the store: the brand id, then the cookie's id. Cookie ids never
+    hold ':', so no two (brand, id) pairs share a key."""
+    return f"{brand}:{session_id}"

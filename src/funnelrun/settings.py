@@ -50,6 +50,12 @@ class ServerSettings:
     port: int = 8000
     workers: int = 1
     trusted_proxies: tuple[str, ...] = ()
+    # Slow and oversized clients, per worker process (funnelrun/server.py). The head deadline
+    # runs from the connection's opening, or from the first byte of a later request.
+    header_timeout_s: int = 10  # request line + headers
+    body_timeout_s: int = 30  # the whole body, from the end of the head
+    max_header_kb: int = 32  # request line + headers; a larger head gets 431
+    max_connections: int = 1000  # open connections; requests beyond get 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +80,30 @@ class LimitSettings:
 
 @dataclass(frozen=True, slots=True)
 class ExecutorSettings:
-    """The pool of script executor processes (see docs/scripts.md)."""
+    """The pool of script executor processes (see script/README.md)."""
 
     processes: int = 2  # kept warm
     max_processes: int = 8  # started on demand when all warm ones are busy
+
+
+# The range of each integer setting (inclusive; None: no upper bound); unlisted ones must not be
+# negative. Zero deadlines or limits would refuse every visitor; a script stack over 4 MB
+# passes the executor's real 8 MB C stack, where QuickJS would crash instead of stopping.
+RANGES: dict[str, tuple[int, int | None]] = {
+    "server.port": (0, 65535),
+    "server.workers": (1, None),
+    "server.header_timeout_s": (1, None),
+    "server.body_timeout_s": (1, None),
+    "server.max_header_kb": (1, None),
+    "server.max_connections": (1, None),
+    "session.lifetime_s": (1, None),
+    "limits.script_memory_mb": (1, 4096),
+    "limits.script_cpu_ms": (1, None),
+    "limits.script_wall_ms": (1, None),
+    "limits.script_stack_kb": (16, 4096),
+    "executor.processes": (1, None),
+    "executor.max_processes": (1, None),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +139,7 @@ def load_settings(
     if site_root is not None:
         path = Path(site_root) / SETTINGS_FILE
         if path.is_file():
+            _refuse_link_outside(path, Path(site_root))
             _merge_toml(values, path)
 
     sections = _sections()
@@ -168,6 +195,14 @@ def _field_names(section_type: type) -> list[str]:
     return [f.name for f in dataclasses.fields(section_type)]
 
 
+def _refuse_link_outside(path: Path, site_root: Path) -> None:
+    """Nothing outside the site folder is read, the settings file included."""
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(site_root.resolve()):
+        raise SettingsError(f"{path}: a symbolic link to {real}, outside the site folder; "
+                            "funnelrun reads nothing outside the site")
+
+
 def _merge_toml(values: dict[str, dict[str, Any]], path: Path) -> None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -207,8 +242,10 @@ def _convert(key: str, value: Any, expected: Any) -> Any:
                 ) from None
         if not isinstance(value, int):
             raise SettingsError(f"setting '{key}' must be an integer, got {value!r}{source}")
-        if value < 0:
-            raise SettingsError(f"setting '{key}' must not be negative, got {value}{source}")
+        low, high = RANGES.get(key, (0, None))
+        if value < low or (high is not None and value > high):
+            expected = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise SettingsError(f"setting '{key}' must be {expected}, got {value}{source}")
         return value
     if expected is str:
         if not isinstance(value, str):

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ada_url import URL
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from funnelrun.jsondata import MAX_DEPTH, depth_refusal
+from funnelrun.responses import header_safe_url
 from funnelrun.script import CookieEffect, Redirect, SessionOp, collect_effects
 from funnelrun.script.cookies import read_cookie
 from funnelrun.script.headers import REFUSED_HEADERS
-from funnelrun.script.redirects import check_target
+from funnelrun.script.limits import MAX_RECORDS
+from funnelrun.script.redirects import LOCAL_ORIGIN, check_target
 from funnelrun.session import MAX_SESSION_BYTES, MAX_VALUE_BYTES, RESERVED_KEYS
 
 
@@ -27,8 +33,8 @@ def only_warning(effects) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("target", [
-    "/", "/login", "/a/b?x=1#top", "/%7Euser", "http://example.com", "https://example.com/p?q=1",
-    "https://sub.example.com:8443/x", "http://[::1]/", "/caf%C3%A9",
+    "/", "/login", "/a/b?x=1#top", "/%7Euser", "http://example.com/", "https://example.com/p?q=1",
+    "https://sub.example.com:8443/x", "http://[::1]/", "/caf%C3%A9", "/x?next=//evil.com",
 ])
 def test_redirect_allows_local_paths_and_http_urls(target: str) -> None:
     assert check_target(target) == (target, None)
@@ -36,6 +42,66 @@ def test_redirect_allows_local_paths_and_http_urls(target: str) -> None:
 
 def test_redirect_percent_encodes_non_ascii_paths() -> None:
     assert check_target("/café") == ("/caf%C3%A9", None)
+
+
+@pytest.mark.parametrize(("target", "canonical"), [
+    ("http://example.com", "http://example.com/"),
+    ("https://EXAMPLE.com:443/x/../y", "https://example.com/y"),
+    ("http://0x7f.1", "http://127.0.0.1/"),
+    ("http://1.2.3", "http://1.2.0.3/"),
+    ("https://a.com/{x}?q=ü#top", "https://a.com/%7Bx%7D?q=%C3%BC#top"),
+    ("/a/./b/../c?x=1", "/a/c?x=1"),
+    ("/..", "/"),
+])
+def test_redirect_sends_the_form_a_browser_parses_it_to(target: str, canonical: str) -> None:
+    assert check_target(target) == (canonical, None)
+
+
+@pytest.mark.parametrize(("target", "reason"), [
+    ("http://472.314.470.462", "'472.314.470.462' is not a valid host and port (as a browser "
+                               "parses URLs)"),
+    ("http://[::1", "'[::1' is not a valid host and port (as a browser parses URLs)"),
+    ("https://a.com:99999/", "'a.com:99999' is not a valid host and port (as a browser parses "
+                             "URLs)"),
+    ("http://%65vil.com/", "target needs an ASCII host, not percent-encoded (use the punycode "
+                           "form of other names)"),
+    ("/.//evil.com", "target's path resolves to '//evil.com', which would leave the site"),
+    ("/a/..//evil.com", "target's path resolves to '//evil.com', which would leave the site"),
+    ("/%2e%2e//evil.com", "target's path resolves to '//evil.com', which would leave the site"),
+])
+def test_redirect_refuses_what_a_browser_cannot_parse_or_would_read_elsewhere(
+        target: str, reason: str) -> None:
+    assert check_target(target) == (None, reason)
+
+
+URL_PIECES = st.sampled_from([
+    "http://", "https://", "HTTP://", "javascript:", "/", "//", "\\", ".", "..", "%2e", "%2F",
+    "%", "@", ":", "[", "]", "::1", "?", "#", "a", "é", "0x7f", "472", "1.2.3", "\t", " ",
+    "\x00", "evil.com", ":99999", "%41", "{", "|",
+])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.lists(URL_PIECES, max_size=8).map("".join)))
+@example("http://[::1")
+@example("/.//evil.com")
+def test_any_redirect_target_is_refused_or_canonical_and_points_where_it_parses(
+        target: str) -> None:
+    """Property: check_target never raises; what it allows a browser parses to itself (so it
+    is sent unchanged), on the host the original parses to, and a local path stays local."""
+    sent, refusal = check_target(target)
+    assert (sent is None) != (refusal is None)
+    if sent is None:
+        return
+    assert header_safe_url(sent) == sent
+    if target.startswith("/"):
+        assert sent.startswith("/") and not sent.startswith("//")
+        assert URL(sent, LOCAL_ORIGIN).href == LOCAL_ORIGIN + sent
+        assert URL(target, LOCAL_ORIGIN).origin == LOCAL_ORIGIN
+        return
+    assert URL(sent).href == sent
+    assert URL(sent).protocol in ("http:", "https:") and URL(sent).username == ""
+    assert URL(sent).host == URL(target).host
 
 
 @pytest.mark.parametrize("target", [
@@ -132,6 +198,13 @@ def test_cookie_ignores_unknown_options_with_a_warning() -> None:
     assert notes == ["option 'domain' is not supported; ignored"]
 
 
+def test_cookie_with_many_unknown_options_gives_one_warning() -> None:
+    cookie, notes = read_cookie("c", "v", {f"o{n}": 1 for n in range(5000)})
+    assert cookie == CookieEffect("c", "v")
+    assert notes == ["options 'o0', 'o1', 'o2', 'o3', 'o4' and 4995 more are not supported; "
+                     "ignored"]
+
+
 def test_cookie_name_and_value_are_limited_to_4096_bytes() -> None:
     assert read_cookie("c", "x" * 4095, None)[0] is not None
     assert read_cookie("c", "x" * 4096, None)[1] == ["name and value are 4097 bytes; the limit "
@@ -156,6 +229,21 @@ def test_set_header_refuses_listed_and_invalid_names(name: str) -> None:
     effects = collect_effects([call("setHeader", name, "v")])
     assert effects.headers == ()
     assert effects.warnings[0].call == "setHeader"
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("Refresh", "'Refresh' cannot be set by a script: it redirects the visitor without "
+                "redirect()'s checks; use redirect()"),
+    ("X-Accel-Redirect", "'X-Accel-Redirect' cannot be set by a script: a reverse proxy in "
+                         "front (nginx) would act on it: an internal redirect"),
+    ("X-Sendfile", "'X-Sendfile' cannot be set by a script: a reverse proxy in front would send "
+                   "the file it names from its own disk"),
+])
+def test_set_header_refuses_headers_that_redirect_or_that_a_proxy_acts_on(
+        name: str, reason: str) -> None:
+    effects = collect_effects([call("setHeader", name, "0; url=javascript:alert(1)")])
+    assert effects.headers == ()
+    assert only_warning(effects) == ("setHeader", reason)
 
 
 def test_set_header_removes_control_characters_from_values() -> None:
@@ -293,6 +381,72 @@ def test_unknown_and_malformed_records_are_warnings() -> None:
     assert [w.reason for w in effects.warnings] == [
         "malformed action record ignored", "unknown action 'fs.write' ignored",
         "malformed action record ignored"]
+
+
+# -- caps and depth: Python's own, whatever the sandbox sends ------------------------------------
+
+
+def test_records_past_the_cap_are_dropped_and_counted_even_if_the_sandbox_sent_them() -> None:
+    records = [call("setVariable", f"v{n}", n) for n in range(2 * MAX_RECORDS)]
+    effects = collect_effects(records)
+    assert len(effects.variables) == MAX_RECORDS
+    assert only_warning(effects) == ("script", f"{MAX_RECORDS} actions beyond the first "
+                                               f"{MAX_RECORDS} were dropped")
+
+
+def test_past_the_cap_the_first_terminal_action_still_decides() -> None:
+    records = [call("setHeader", "X-A", "1")] * MAX_RECORDS + [
+        call("cookie.set", "c", "v"), call("redirect", "/done", end=True),
+        call("response.send", "later", end=True)]
+    effects = collect_effects(records, records_dropped=5)
+    assert effects.redirect == Redirect("/done") and effects.response is None
+    assert effects.cookies == ()
+    assert only_warning(effects) == ("script", f"7 actions beyond the first {MAX_RECORDS} were "
+                                               "dropped")
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("record", [
+    call("setVariable", "v", nested(MAX_DEPTH + 1)),
+    {"op": "session.set", "key": "k", "value": nested(MAX_DEPTH + 1)},
+    call("response.json", nested(MAX_DEPTH + 1), end=True),
+])
+def test_values_nested_deeper_than_the_limit_are_refused(record: dict[str, Any]) -> None:
+    effects = collect_effects([record])
+    assert effects.variables == {} and effects.session == () and effects.response is None
+    name, reason = only_warning(effects)
+    assert name == record["op"] and reason.startswith(depth_refusal(nested(MAX_DEPTH + 1)))
+
+
+def test_values_nested_to_the_limit_are_kept() -> None:
+    value = nested(MAX_DEPTH)
+    effects = collect_effects([call("setVariable", "v", value),
+                               {"op": "session.set", "key": "k", "value": value},
+                               call("response.json", value, end=True)])
+    assert effects.warnings == ()
+    assert effects.variables == {"v": value} and len(effects.session) == 1
+    assert effects.response is not None
+
+
+def test_a_forged_record_nested_far_too_deep_is_refused_without_walking_it() -> None:
+    effects = collect_effects([call("setVariable", "v", nested(900)),
+                               {"op": "redirect", "args": [nested(900)]}, call("setVariable", "a", 1)])
+    assert effects.variables == {} and effects.redirect is None
+    assert [w.call for w in effects.warnings] == ["setVariable", "redirect", "setVariable"]
+    assert effects.warnings[2].reason == "ignored: the script already ended with redirect()"
+
+
+def test_a_json_response_with_non_finite_numbers_is_refused() -> None:
+    effects = collect_effects([call("response.json", {"n": float("nan")}, end=True)])
+    assert effects.response is None
+    assert only_warning(effects) == ("response.json", "data must be JSON data (no NaN or "
+                                                      "Infinity); the page is shown instead")
 
 
 def test_cookie_delete_takes_an_optional_path() -> None:

@@ -14,7 +14,7 @@ def test_public_names() -> None:
         "HOST_OPS", "ActionWarning", "Bundle", "ConsoleEntry", "CookieEffect", "CustomResponse",
         "Effects", "ExecutorPool", "Host", "NullHost", "Redirect", "ScriptBlock",
         "ScriptFailure", "ScriptJob", "ScriptResult", "SessionOp", "build_bundle",
-        "check_bundle", "collect_effects", "find_backend_scripts", "module_name",
+        "check_script_syntax", "collect_effects", "find_backend_scripts", "module_name",
         "run_inline",
     ])
     for name in script.__all__:
@@ -33,7 +33,7 @@ def test_result_and_job_fields() -> None:
     assert fields(script.Effects) == ["session", "cookies", "headers", "variables", "status",
                                       "redirect", "response", "warnings"]
     assert fields(script.CookieEffect) == ["name", "value", "max_age", "path", "delete"]
-    assert fields(script.ScriptBlock) == ["code", "start", "end", "line", "column", "closed"]
+    assert fields(script.ScriptBlock) == ["code", "start", "end", "line", "column"]
     assert fields(script.ConsoleEntry) == ["level", "text", "time"]
 
 
@@ -46,6 +46,8 @@ def test_pool_signatures() -> None:
         ["limits", "executor_settings", "command"]
     assert list(inspect.signature(script.ExecutorPool.run).parameters) == ["self", "job", "host"]
     assert list(inspect.signature(script.find_backend_scripts).parameters) == \
-        ["source", "first_line"]
+        ["source", "first_line", "filename"]
+    assert list(inspect.signature(script.check_script_syntax).parameters) == \
+        ["pages", "timeout_s"]
     assert list(inspect.signature(script.build_bundle).parameters) == \
         ["parts", "resolve_module"]

@@ -1,11 +1,16 @@
-"""How runs fail: each failure keeps the effects made before it and says where it happened."""
+"""How runs fail: each failure keeps the effects made before it and says where it happened;
+and what only Python holds (the prelude's set-up, the host calls it relays)."""
 
 from __future__ import annotations
 
+import json
+
+import _quickjs
 import pytest
 
 from funnelrun.errors import Position
 from funnelrun.script import ScriptJob
+from funnelrun.script.engine import RULES, _Failure, _fresh_context, _host_calls
 from funnelrun.settings import LimitSettings
 
 from .conftest import PAGE, Sandbox, page_job
@@ -113,3 +118,39 @@ def test_memory_limit_follows_the_settings(sandbox: Sandbox, memory_mb: int) -> 
     assert isinstance(job, ScriptJob)
     result = sandbox(job)
     assert result.outcome == ("memory" if memory_mb == 2 else "ok")
+
+
+# -- the sandbox boundary: what Python alone holds ------------------------------------------------
+
+
+def test_control_refuses_to_set_a_run_up_again() -> None:
+    """Were a script ever to reach the prelude's `control`, new rules (lifting the record cap)
+    or new globals would be refused: setting up happens once, in order, and a call out of
+    order spoils the rest of the set-up."""
+    context, control = _fresh_context()
+    forged = json.dumps({**json.loads(RULES), "max_records": 10**9})
+    with pytest.raises(_quickjs.JSException, match="control: step 0 out of order"):
+        control("rules", forged)
+    with pytest.raises(_quickjs.JSException, match="control: step 1 out of order"):
+        control("start", page_job("").config())
+    assert context.eval("typeof request") == "undefined"
+
+
+@pytest.mark.parametrize("text", [
+    "{}",
+    "[" * 5000 + "]" * 5000,
+    '[{"id": 1, "op": "session.getToken", "args": [{"ttl": 5}]}]',
+    '[{"id": 1, "op": "session.getToken", "args": [null, null]}]',
+    '[{"id": 1, "op": "session.getToken", "args": [null], "extra": 1}]',
+    json.dumps([{"id": n, "op": "session.getToken", "args": [None]} for n in range(33)]),
+])
+def test_the_executor_relays_only_host_calls_the_prelude_could_make(text: str) -> None:
+    with pytest.raises(_Failure, match="the sandbox handed over"):
+        _host_calls(text, made=0)
+
+
+def test_the_executor_relays_at_most_32_host_calls_per_run() -> None:
+    call = json.dumps([{"id": 1, "op": "session.getToken", "args": [60]}])
+    assert _host_calls(call, made=31) == [{"id": 1, "op": "session.getToken", "args": [60]}]
+    with pytest.raises(_Failure, match="more than 32 host calls"):
+        _host_calls(call, made=32)

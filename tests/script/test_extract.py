@@ -1,9 +1,10 @@
-"""find_backend_scripts: every spelling of the tag, positions, comments, unclosed blocks."""
+"""find_backend_scripts: every spelling of the tag, positions, comments, where a block ends."""
 
 from __future__ import annotations
 
 import pytest
 
+from funnelrun.errors import Position, SiteError
 from funnelrun.script import find_backend_scripts
 
 
@@ -44,7 +45,8 @@ def test_leaves_other_scripts_alone(tag: str) -> None:
 
 
 def test_reports_line_and_column_where_the_code_begins() -> None:
-    source = 'line 1\n  <b>2</b> <script scope="backend">x()\ny()</script>\n<script scope=backend>\nz()'
+    source = ('line 1\n  <b>2</b> <script scope="backend">x()\ny()</script>\n<script scope=backend>\n'
+              "z()</script>")
     first, second = find_backend_scripts(source)
     assert (first.line, first.column) == (2, 36)
     assert (second.line, second.column) == (4, 23)
@@ -71,8 +73,43 @@ def test_finds_a_backend_block_written_inside_another_script() -> None:
     assert block.code == "k()"
 
 
-def test_unclosed_block_runs_to_the_end_of_the_file() -> None:
-    source = '<p>a</p><script scope="backend">let k = 1;\n<p>never sent</p>'
-    [block] = find_backend_scripts(source)
-    assert block.code == "let k = 1;\n<p>never sent</p>"
-    assert not block.closed
+@pytest.mark.parametrize("code", [
+    'var s = "</script>"; var secret = "sk_live_X";',
+    "var s = '</SCRIPT >'; var secret = 'sk_live_X';",
+    "var s = `a ${ '</script>' } </script>`; var secret = 1;",
+    "// the end: </script>\nvar secret = 1;",
+    "/* </script> */ var secret = 1;",
+    "<!-- </script>\nvar secret = 1;",
+    "x = 1\n--> </script>\nvar secret = 1;",
+    "var r = /[</script>]/; var secret = 1;",
+    "if (a) /[</script>]/.test(s); var secret = 1;",
+    "yield /[</script>]/; var secret = 1;",  # may go on with a generator an earlier block began
+])
+def test_a_closing_tag_inside_a_literal_or_comment_does_not_end_the_block(code: str) -> None:
+    [block] = find_backend_scripts(f'<script scope="backend">{code}</script><p>after</p>')
+    assert block.code == code
+
+
+@pytest.mark.parametrize(("code", "kept"), [
+    ("a = b </script>", "a = b "),
+    ("a = b <</script>", "a = b <"),
+    ("a = b / 2 </script>", "a = b / 2 "),
+    ("x = `${1}` + '' </script>", "x = `${1}` + '' "),
+])
+def test_the_first_closing_tag_in_code_ends_the_block(code: str, kept: str) -> None:
+    [block] = find_backend_scripts(f'<script scope="backend">{code}<p>html</p>')
+    assert block.code == kept
+
+
+def test_a_block_that_never_closes_is_a_site_error_at_its_tag() -> None:
+    source = '<p>a</p>\n  <script scope="backend">let k = "</script>";\n<p>never sent</p>'
+    with pytest.raises(SiteError) as caught:
+        find_backend_scripts(source, first_line=3, filename="pages/a.html")
+    assert caught.value.position == Position("pages/a.html", 4, 3)
+    assert "this backend script is never closed" in caught.value.message
+
+
+def test_an_unterminated_comment_or_template_runs_to_the_end_and_fails_closed() -> None:
+    for code in ("/* </script>", "`</script>", "x = '</script>\n"):
+        with pytest.raises(SiteError):
+            find_backend_scripts(f'<script scope="backend">{code}<p>secret</p>')

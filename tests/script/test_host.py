@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from funnelrun.script.host import HostRelay
 from funnelrun.settings import LimitSettings
 
 from .conftest import Sandbox, page_job, warnings_of
@@ -117,3 +118,23 @@ def test_host_calls_per_run_are_capped(sandbox: Sandbox) -> None:
     assert result.outcome == "ok"
     assert len(host.calls) == 32
     assert warnings_of(result)[0] == ("session.getToken", "more than 32 host calls in one run")
+
+
+def test_the_server_answers_forged_host_calls_with_failure_values() -> None:
+    """The executor is not trusted either: past 32 calls, and for malformed ones, the host is
+    never asked, and each kind of refusal is one warning, not one per call."""
+    host = RecordingHost()
+    calls = [{"id": n, "op": "session.getToken", "args": [None]} for n in range(40)]
+    calls += ["junk", {"id": 99, "op": ["session.getToken"], "args": []}]
+
+    async def relay() -> tuple[list[dict[str, Any]] | None, HostRelay]:
+        relay = HostRelay(host, asyncio.get_running_loop().time() + 5)
+        return await relay.answer(calls), relay
+
+    answers, relay = asyncio.run(relay())
+    assert answers is not None and len(answers) == 42
+    assert [a["value"] for a in answers] == ["v1.token"] * 32 + [None] * 10
+    assert len(host.calls) == 32
+    assert [(w.call, w.reason) for w in relay.warnings] == [
+        ("session.getToken", "more than 32 host calls in one run; the rest were refused"),
+        ("script", "malformed host calls refused")]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from funnelrun.jsondata import MAX_DEPTH, depth_refusal
 from funnelrun.script import CookieEffect, Redirect, SessionOp, run_inline
 from funnelrun.session import MAX_SESSION_BYTES, MAX_VALUE_BYTES, RESERVED_KEYS, key_refusal
 
@@ -114,6 +115,35 @@ def test_session_set_refuses_a_session_over_256_kb(sandbox: Sandbox) -> None:
     assert values(result) == {"ok": [True, False]}
     [(call, reason)] = warnings_of(result)
     assert call == "session.set" and reason.endswith(f"the limit is {MAX_SESSION_BYTES}")
+
+
+NEST = """const nest = (n, mixed) => {
+  let v = 1; for (let i = 0; i < n; i++) v = mixed && i % 2 ? {k: v, x: 'y'} : [1, v]; return v;
+};"""
+TOO_DEEP = depth_refusal(json.loads("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)))
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["arrays", "arrays-and-objects"])
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 900])
+def test_js_and_python_agree_on_session_values_nested_deep(sandbox: Sandbox, depth: int,
+                                                           mixed: bool) -> None:
+    """Contract: session.set answers false exactly when Python refuses the value's depth."""
+    value = f"nest({depth}, {str(mixed).lower()})"
+    result = sandbox(f"{NEST} setVariable('ok', session.set('k', {value}));")
+    allowed = depth <= MAX_DEPTH
+    assert values(result) == {"ok": allowed}
+    assert bool(result.effects.session) is allowed
+    assert warnings_of(result) == ([] if allowed else [("session.set", TOO_DEEP)])
+
+
+def test_an_argument_nested_too_deep_is_refused_alone(sandbox: Sandbox) -> None:
+    result = sandbox(f"{NEST} setVariable('a', 1); setVariable('deep', nest(900));"
+                     "setVariable('fits', nest(3)); setVariable('b', 2);"
+                     "response.json({ data: nest(900) });")
+    assert values(result) == {"a": 1, "fits": [1, [1, [1, 1]]], "b": 2}
+    assert result.effects.response is None
+    assert warnings_of(result) == [("setVariable", TOO_DEEP),
+                                   ("response.json", f"{TOO_DEEP}; the page is shown instead")]
 
 
 @settings(max_examples=150, deadline=None)

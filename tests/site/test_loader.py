@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import _quickjs
 import pytest
 
 from conftest import write_site
 from funnelrun.site import SiteInvalid, check_site, load_site
-from funnelrun.site.loader import split_scripts
+from funnelrun.site.loader import check_scripts, split_scripts
 from funnelrun.template import Environment
 
 
@@ -130,13 +131,26 @@ def test_page_that_is_not_utf8_is_named(tmp_path):
     assert headlines(caught.value) == ["brands/acme/pages/bad.html: not UTF-8 text (byte 0)"]
 
 
-def test_script_syntax_error_is_reported_but_does_not_stop_the_site(tmp_path):
+def test_script_syntax_error_is_reported_by_check_but_does_not_stop_the_site(tmp_path):
     root = write_site(tmp_path, {
         "brands/acme/pages/index.html": '<p>\n<script scope="backend">\n  var = 1;\n</script>',
     })
     site = load_site(root)
-    assert [p.headline().split(": ")[0] for p in site.problems] == ["brands/acme/pages/index.html:3:7"]
-    assert [p.headline().split(": ")[0] for p in check_site(root)] == ["brands/acme/pages/index.html:3:7"]
+    assert site.problems == []  # loading compiles no script: check_scripts does, elsewhere
+    assert [p.headline().split(": ")[0] for p in check_scripts(site)] == \
+        ["brands/acme/pages/index.html:3:7"]
+    assert [p.headline().split(": ")[0] for p in check_site(root)] == \
+        ["brands/acme/pages/index.html:3:7"]
+
+
+def test_loading_a_site_runs_no_javascript_in_this_process(tmp_path, monkeypatch):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": '<script scope="backend">\n  var = 1;\n</script>',
+        "brands/acme/pages/ok.html": '<script scope="backend">setVariable("a", 1)</script>',
+    })
+    monkeypatch.setattr(_quickjs, "Context", lambda: pytest.fail("JavaScript compiled in-process"))
+    assert len(list(load_site(root).pages())) == 2
+    assert len(check_site(root)) == 1  # the check compiles in an executor process
 
 
 def test_missing_module_is_reported_at_the_import_line(tmp_path):
@@ -151,7 +165,7 @@ def test_missing_module_is_reported_at_the_import_line(tmp_path):
 
 def test_split_scripts_keeps_positions_and_drops_script_only_lines():
     source = '<p>a</p>\n<script scope="backend">\n  x();\n</script>\n<p>{{ 1 }}</p>'
-    template, blocks = split_scripts(source)
+    template, blocks = split_scripts(source, "t.html")
     assert template.splitlines()[-1] == source.splitlines()[-1]  # same line, same columns
     assert template.count("\n") == source.count("\n")
     assert [(b.code, b.line, b.column) for b in blocks] == [("\n  x();\n", 2, 25)]
@@ -161,13 +175,13 @@ def test_split_scripts_keeps_positions_and_drops_script_only_lines():
 
 def test_split_scripts_inline_block_keeps_the_columns_after_it():
     source = 'a<script scope="backend">x()</script>{{ 1 | nofilter }}'
-    template, _ = split_scripts(source)
+    template, _ = split_scripts(source, "t.html")
     assert template.index("{{ 1") == source.index("{{ 1")
 
 
 def test_script_inside_a_template_comment_is_commented_out():
     source = '{{-- <script scope="backend">redirect("/x")</script> --}}ok'
-    template, blocks = split_scripts(source)
+    template, blocks = split_scripts(source, "t.html")
     assert blocks == []
     assert "redirect" not in template
     assert Environment().compile(template, "t.html").render({}) == "ok"
@@ -175,12 +189,30 @@ def test_script_inside_a_template_comment_is_commented_out():
 
 def test_split_scripts_keeps_other_scripts_and_text():
     source = 'A<script scope="backend">1</script>B<script>front()</script>C<script scope=backend>2</script>D'
-    template, blocks = split_scripts(source)
+    template, blocks = split_scripts(source, "t.html")
     assert [b.code for b in blocks] == ["1", "2"]
     assert Environment().compile(template, "t.html").render({}) == "AB<script>front()</script>CD"
 
 
-def test_split_scripts_unclosed_block_never_reaches_the_browser():
-    template, blocks = split_scripts('<p>a</p><script scope="backend">let k = 1;\n<p>never sent</p>')
-    assert [b.closed for b in blocks] == [False]
-    assert Environment().compile(template, "t.html").render({}) == "<p>a</p>"
+def test_an_unclosed_block_stops_the_site_and_names_its_tag(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": (
+            '+++\nrequires_login = false\n+++\n<p>a</p>\n<script scope="backend">'
+            'let k = "</script>";\n<p>never sent</p>'
+        ),
+        "brands/acme/components/card.html": '<script scope="backend">\n// </script>',
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert [h.split(": ")[0] for h in headlines(caught.value)] == [
+        "brands/acme/components/card.html:1:1", "brands/acme/pages/index.html:5:1",
+    ]
+    assert "this backend script is never closed" in headlines(caught.value)[0]
+
+
+def test_template_comment_marks_inside_script_code_are_code():
+    source = ('<script scope="backend">var open = "{{--";</script><p>shown</p>'
+              '<script scope="backend">guard()</script>{{-- note --}}')
+    template, blocks = split_scripts(source, "t.html")
+    assert [b.code for b in blocks] == ['var open = "{{--";', "guard()"]  # both run
+    assert Environment().compile(template, "t.html").render({}) == "<p>shown</p>"

@@ -69,7 +69,8 @@ def test_unclosed_front_matter_is_an_error():
         split_front_matter("+++\nrequires_login = true\n<h1>x</h1>\n", "m.html")
 
 
-@pytest.mark.parametrize("target", ["//evil.test", "https://evil.test/", "login", "/\\evil", "/a b"])
+@pytest.mark.parametrize("target", ["//evil.test", "https://evil.test/", "login", "/\\evil", "/a b",
+                                    "/a/..//evil.test", "/%2e%2e//evil.test"])
 def test_login_redirect_must_be_a_local_path(target):
     text = f'+++\nrequires_login = true\nlogin_redirect = "{target}"\n+++\n'.replace("\\", "\\\\")
     with pytest.raises(SiteError, match="'login_redirect' must be a path on this site"):
@@ -87,3 +88,9 @@ def test_load_page_combines_route_and_front_matter():
     assert (page.route, page.front_matter.requires_login, page.body, page.first_line) == (
         "/members", True, "hi", 4,
     )
+
+
+def test_login_redirect_is_kept_in_the_canonical_form_a_browser_reads():
+    text = '+++\nrequires_login = true\nlogin_redirect = "/members/../login?next=/é"\n+++\n'
+    front, _, _ = split_front_matter(text, "m.html")
+    assert front.login_redirect == "/login?next=/%C3%A9"

@@ -21,6 +21,7 @@ from funnelrun.store import (
     REQUEST_LIMIT,
     REQUEST_MAX_AGE_S,
     RequestRecord,
+    SaveResult,
     SessionWrite,
     Store,
     open_store,
@@ -29,6 +30,7 @@ from funnelrun.store import (
 from . import workers
 from .conftest import FakeClock
 
+SAVED, ENDED, TOO_LARGE = SaveResult.SAVED, SaveResult.ENDED, SaveResult.TOO_LARGE
 LIFETIME_S = 10800.0
 THREADS = 4
 
@@ -90,7 +92,7 @@ class StoreContract:
     ) -> str:
         session_id = new_id()
         changes = {key: encode(value) for key, value in items.items()}
-        assert await store.save_session(session_write(session_id, clock, changes, create=True))
+        assert await store.save_session(session_write(session_id, clock, changes, create=True)) is SAVED
         return session_id
 
     # -- loading and creating ----------------------------------------------------------------
@@ -108,7 +110,7 @@ class StoreContract:
     async def test_first_write_creates_session(self, store: Store, clock: FakeClock) -> None:
         changes = {"a": encode(1), "b": encode({"x": [1, 2]})}
         write = session_write("s1", clock, changes, create=True)
-        assert await store.save_session(write) is True
+        assert await store.save_session(write) is SAVED
         loaded = await store.load_session("s1")
         assert loaded is not None
         assert (loaded.id, loaded.created_at, loaded.expires_at) == (
@@ -119,7 +121,7 @@ class StoreContract:
     async def test_created_session_with_no_items_loads_empty(
         self, store: Store, clock: FakeClock
     ) -> None:
-        assert await store.save_session(session_write("s1", clock, {}, create=True))
+        assert await store.save_session(session_write("s1", clock, {}, create=True)) is SAVED
         loaded = await store.load_session("s1")
         assert loaded is not None
         assert loaded.items == {}
@@ -127,7 +129,7 @@ class StoreContract:
     async def test_write_to_missing_session_without_create_writes_nothing(
         self, store: Store, clock: FakeClock
     ) -> None:
-        assert await store.save_session(session_write("s1", clock, {"a": "1"})) is False
+        assert await store.save_session(session_write("s1", clock, {"a": "1"})) is ENDED
         assert await store.load_session("s1") is None
 
     async def test_write_to_expired_session_without_create_writes_nothing(
@@ -135,7 +137,7 @@ class StoreContract:
     ) -> None:
         session_id = await self.create_session(store, clock, {"a": 1})
         clock.advance(LIFETIME_S)
-        assert await store.save_session(session_write(session_id, clock, {"b": "2"})) is False
+        assert await store.save_session(session_write(session_id, clock, {"b": "2"})) is ENDED
         assert await store.load_session(session_id) is None
 
     async def test_create_over_expired_session_starts_it_afresh(
@@ -144,7 +146,7 @@ class StoreContract:
         session_id = await self.create_session(store, clock, {"a": 1})
         clock.advance(LIFETIME_S)
         write = session_write(session_id, clock, {"b": "2"}, create=True)
-        assert await store.save_session(write) is True
+        assert await store.save_session(write) is SAVED
         loaded = await store.load_session(session_id)
         assert loaded is not None
         assert loaded.items == {"b": "2"}
@@ -156,7 +158,7 @@ class StoreContract:
         self, store: Store, clock: FakeClock
     ) -> None:
         session_id = await self.create_session(store, clock, {"a": 1, "b": 2})
-        assert await store.save_session(session_write(session_id, clock, {"a": "10", "c": "3"}))
+        assert await store.save_session(session_write(session_id, clock, {"a": "10", "c": "3"})) is SAVED
         loaded = await store.load_session(session_id)
         assert loaded is not None
         assert loaded.items == {"a": "10", "b": "2", "c": "3"}
@@ -164,7 +166,7 @@ class StoreContract:
     async def test_none_deletes_a_key(self, store: Store, clock: FakeClock) -> None:
         session_id = await self.create_session(store, clock, {"a": 1, "b": 2})
         write = session_write(session_id, clock, {"a": None, "missing": None})
-        assert await store.save_session(write)
+        assert await store.save_session(write) is SAVED
         loaded = await store.load_session(session_id)
         assert loaded is not None
         assert loaded.items == {"b": "2"}
@@ -173,7 +175,7 @@ class StoreContract:
         session_id = await self.create_session(store, clock, {"a": 1})
         created = clock.now
         clock.advance(3600)
-        assert await store.save_session(session_write(session_id, clock, {"b": "2"}, create=True))
+        assert await store.save_session(session_write(session_id, clock, {"b": "2"}, create=True)) is SAVED
         loaded = await store.load_session(session_id)
         assert loaded is not None
         assert (loaded.created_at, loaded.expires_at) == (created, created + LIFETIME_S)
@@ -184,7 +186,8 @@ class StoreContract:
         session_id = await self.create_session(store, clock, {})
 
         async def visitor_request(n: int) -> None:
-            assert await store.save_session(session_write(session_id, clock, {f"k{n}": str(n)}))
+            write = session_write(session_id, clock, {f"k{n}": str(n)})
+            assert await store.save_session(write) is SAVED
 
         async with anyio.create_task_group() as group:
             for n in range(50):
@@ -244,7 +247,7 @@ class StoreContract:
         session_id, model = new_id(), {}
         for n, changes in enumerate(writes):
             write = session_write(session_id, clock, changes, create=n == 0)
-            assert await store.save_session(write)
+            assert await store.save_session(write) is SAVED
             model.update(changes)
         loaded = await store.load_session(session_id)
         assert loaded is not None
@@ -258,13 +261,13 @@ class StoreContract:
         old_id = await self.create_session(store, clock, {"a": 1, "b": 2})
         clock.advance(10)
         write = session_write("new", clock, {"is_customer": "true", "a": None}, replaces=old_id)
-        assert await store.save_session(write) is True
+        assert await store.save_session(write) is SAVED
         assert await store.load_session(old_id) is None
         loaded = await store.load_session("new")
         assert loaded is not None
         assert loaded.items == {"b": "2", "is_customer": "true"}
         assert loaded.created_at == clock.now
-        assert await store.save_session(session_write(old_id, clock, {"c": "3"})) is False
+        assert await store.save_session(session_write(old_id, clock, {"c": "3"})) is ENDED
         assert await store.load_session(old_id) is None
 
     async def test_regeneration_keeps_only_the_listed_keys(
@@ -277,7 +280,7 @@ class StoreContract:
             "new", clock, {"cart": encode([1, 2]), "email": encode("c@d")},
             replaces=old_id, keep=frozenset({"utm_source", "cart", "not_there"}),
         )
-        assert await store.save_session(write) is True
+        assert await store.save_session(write) is SAVED
         loaded = await store.load_session("new")
         assert loaded is not None
         assert loaded.items == {"utm_source": '"ad"', "cart": "[1,2]", "email": '"c@d"'}
@@ -287,7 +290,7 @@ class StoreContract:
         self, store: Store, clock: FakeClock
     ) -> None:
         write = session_write("new", clock, {"email": '"a@b"'}, replaces="gone")
-        assert await store.save_session(write) is True
+        assert await store.save_session(write) is SAVED
         loaded = await store.load_session("new")
         assert loaded is not None
         assert loaded.items == {"email": '"a@b"'}
@@ -297,7 +300,7 @@ class StoreContract:
     ) -> None:
         old_id = await self.create_session(store, clock, {"a": 1})
         clock.advance(LIFETIME_S)
-        assert await store.save_session(session_write("new", clock, {"b": "2"}, replaces=old_id))
+        assert await store.save_session(session_write("new", clock, {"b": "2"}, replaces=old_id)) is SAVED
         loaded = await store.load_session("new")
         assert loaded is not None
         assert loaded.items == {"b": "2"}
@@ -307,18 +310,54 @@ class StoreContract:
     ) -> None:
         old_id = await self.create_session(store, clock, {"a": 1})
         # Request 1 logs in (regenerates); request 2 loaded the old id and saves after it.
-        assert await store.save_session(session_write("new", clock, {"x": "1"}, replaces=old_id))
-        assert await store.save_session(session_write(old_id, clock, {"late": "2"})) is False
+        assert await store.save_session(session_write("new", clock, {"x": "1"}, replaces=old_id)) is SAVED
+        assert await store.save_session(session_write(old_id, clock, {"late": "2"})) is ENDED
         assert await store.load_session(old_id) is None
         loaded = await store.load_session("new")
         assert loaded is not None
         assert loaded.items == {"a": "1", "x": "1"}
 
+    # -- the size rule, inside the transaction -----------------------------------------------
+
+    async def test_write_that_would_pass_max_bytes_writes_nothing(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        session_id = await self.create_session(store, clock, {"a": "x" * 90})  # 1 + 92 bytes
+        write = session_write(session_id, clock, {"b": '"small"', "c": '"' + "y" * 100 + '"'},
+                              max_bytes=200)
+        assert await store.save_session(write) is TOO_LARGE
+        loaded = await store.load_session(session_id)
+        assert loaded is not None
+        assert loaded.items == {"a": encode("x" * 90)}  # none of the write, not even "b"
+
+    async def test_size_rule_counts_what_concurrent_requests_saved_first(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """Two requests each checked the size against the session they loaded; the second to
+        save would take the session past the limit, so it is refused."""
+        session_id = await self.create_session(store, clock, {})
+        first = session_write(session_id, clock, {"a": encode("x" * 60)}, max_bytes=100)
+        second = session_write(session_id, clock, {"b": encode("y" * 60)}, max_bytes=100)
+        assert await store.save_session(first) is SAVED
+        assert await store.save_session(second) is TOO_LARGE
+        loaded = await store.load_session(session_id)
+        assert loaded is not None
+        assert set(loaded.items) == {"a"}
+
+    async def test_size_rule_counts_utf8_bytes_and_allows_deletions(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        session_id = await self.create_session(store, clock, {"é": "é" * 10})  # 2 + 22 bytes
+        exact = session_write(session_id, clock, {"k": '"é"'}, max_bytes=24 + 1 + 4)
+        assert await store.save_session(exact) is SAVED
+        shrink = session_write(session_id, clock, {"k": None}, max_bytes=1)
+        assert await store.save_session(shrink) is SAVED  # deleting never breaks the rule
+
     async def test_delete_session(self, store: Store, clock: FakeClock) -> None:
         session_id = await self.create_session(store, clock, {"a": 1})
         await store.delete_session(session_id)
         assert await store.load_session(session_id) is None
-        assert await store.save_session(session_write(session_id, clock, {"b": "2"})) is False
+        assert await store.save_session(session_write(session_id, clock, {"b": "2"})) is ENDED
         await store.delete_session("never-existed")
 
     # -- claim-once records ------------------------------------------------------------------

@@ -90,7 +90,8 @@ def test_url_without_a_scheme_is_refused() -> None:
 def test_public_api() -> None:
     assert sorted(funnelrun.store.__all__) == [
         "Clock", "REQUEST_LIMIT", "REQUEST_MAX_AGE_S", "RequestRecord", "RequestSummary",
-        "SQLiteStore", "SessionWrite", "Store", "StoredSession", "open_store", "sqlite_path",
+        "SQLiteStore", "SaveResult", "SessionWrite", "Store", "StoredSession", "open_store",
+        "sqlite_path",
     ]
     assert (funnelrun.store.REQUEST_LIMIT, funnelrun.store.REQUEST_MAX_AGE_S) == (1000, 86400)
 

@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from funnelrun.errors import StoreError
-from funnelrun.store import SessionWrite, SQLiteStore, open_store
+from funnelrun.store import SaveResult, SessionWrite, SQLiteStore, open_store
 from funnelrun.store.sqlite import (
     CHECKPOINT_EVERY,
     PRUNE_EVERY,
@@ -24,7 +24,7 @@ from funnelrun.store.sqlite_ops import SCHEMA_VERSION
 
 from . import workers
 from .conftest import FakeClock
-from .test_contract import LIFETIME_S, StoreContract, request_record, session_write, soon
+from .test_contract import LIFETIME_S, SAVED, StoreContract, request_record, session_write, soon
 
 
 class TestSQLiteStore(StoreContract):
@@ -73,7 +73,7 @@ class TestSQLiteFile:
 
     async def test_opening_again_keeps_the_data(self, tmp_path: Path, clock: FakeClock) -> None:
         store = SQLiteStore(tmp_path / "state.db", clock=clock)
-        assert await store.save_session(session_write("s", clock, {"a": "1"}, create=True))
+        assert await store.save_session(session_write("s", clock, {"a": "1"}, create=True)) is SAVED
         await store.close()
         store = SQLiteStore(tmp_path / "state.db", clock=clock)
         try:
@@ -161,7 +161,7 @@ class TestSQLiteFile:
         tick_task.cancel()
         await store.close()
         other.close()
-        assert saved is True
+        assert saved is SaveResult.SAVED
         assert waited >= 0.25
         assert ticks >= 10  # the loop kept running while the save waited
 
@@ -185,7 +185,7 @@ class TestSQLiteFile:
     async def test_offloaded_store_works_the_same(self, tmp_path: Path, clock: FakeClock) -> None:
         store = SQLiteStore(tmp_path / "state.db", clock=clock, offload=True)
         try:
-            assert await store.save_session(session_write("s", clock, {"a": "1"}, create=True))
+            assert await store.save_session(session_write("s", clock, {"a": "1"}, create=True)) is SAVED
             loaded = await store.load_session("s")
             assert await store.claim("k", 60) is True
         finally:
@@ -245,7 +245,7 @@ class TestSQLiteFile:
         wal = path.with_name("state.db-wal")
         writes = 2 * WAL_RESTART_PAGES  # each adds a page or more to the log
         try:
-            assert await store.save_session(session_write("s", clock, {}, create=True))
+            assert await store.save_session(session_write("s", clock, {}, create=True)) is SAVED
             for n in range(writes):
                 await store.save_session(session_write("s", clock, {"k": str(n) * 200}))
                 if n % 50 == 0:

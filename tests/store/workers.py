@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from funnelrun.session import encode
-from funnelrun.store import SessionWrite, open_store
+from funnelrun.store import SaveResult, SessionWrite, open_store
 
 
 def _wait_until(start_at: float) -> None:
@@ -33,7 +33,7 @@ def write_keys(
         try:
             for n in range(count):
                 write = SessionWrite(session_id, 0.0, 0.0, {f"{prefix}{n}": encode(n)})
-                failures += not await store.save_session(write)
+                failures += await store.save_session(write) is not SaveResult.SAVED
         finally:
             await store.close()
         return failures

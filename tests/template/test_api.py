@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 
 import funnelrun.template as template
@@ -46,26 +47,36 @@ def test_template_attributes():
 
 
 def test_module_imports_flow_downstream_only():
-    """lexer → parser → compiler; runtime, filters and values import no earlier stage."""
+    """lexer → parser → compiler; runtime, filters, stringify and values import no earlier
+    stage."""
     import funnelrun.template.compiler as compiler
     import funnelrun.template.filters as filters
+    import funnelrun.template.html_context as html_context
     import funnelrun.template.lexer as lexer
     import funnelrun.template.nodes as nodes
     import funnelrun.template.parser as parser
     import funnelrun.template.runtime as runtime
+    import funnelrun.template.stringify as stringify
     import funnelrun.template.values as values
 
+    stages = {"lexer", "parser", "nodes", "html_context", "compiler", "runtime", "filters",
+              "stringify", "values", "environment"}
+
     def imported(module) -> set[str]:
-        source = inspect.getsource(module)
-        return {name for name in ("lexer", "parser", "nodes", "compiler", "runtime", "filters",
-                                  "values", "environment")
-                if f"funnelrun.template.{name} import" in source
-                or f"from funnelrun.template import {name}" in source}
+        found = set()
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.ImportFrom) and node.module == "funnelrun.template":
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module.removeprefix("funnelrun.template."))
+        return found & stages
 
     assert imported(lexer) == set()
     assert imported(nodes) == set()
     assert imported(parser) == {"lexer", "nodes"}
-    assert imported(compiler) == {"lexer", "nodes"}
+    assert imported(html_context) == {"nodes"}
+    assert imported(compiler) == {"lexer", "nodes", "html_context"}
     assert imported(values) == set()
-    assert imported(filters) == {"values"}
-    assert imported(runtime) == {"values"}
+    assert imported(stringify) == {"values"}
+    assert imported(filters) == {"values", "stringify"}
+    assert imported(runtime) == {"values", "stringify"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from funnelrun.errors import TemplateSyntaxError
@@ -120,3 +122,66 @@ def test_dependencies_are_literal_names_in_document_order_once_each():
     )
     assert [d.name for d in dependencies_of(tree)] == ["layout", "x", "y"]
     assert dependencies_of(tree)[0] == Dependency("extends", "layout", 1, 1)
+
+
+# -- outputs and their HTML context ------------------------------------------------------------
+
+JSON_IN_ATTRIBUTE = (
+    "'| json | raw' in the double-quoted value of attribute 'data-x': the JSON's own '\"' would "
+    "end the attribute; leave out '| raw' — {{ … | json }} is escaped, and the browser decodes "
+    "it back to the same JSON"
+)
+
+
+def test_json_raw_in_a_double_quoted_attribute_is_refused_with_its_position():
+    err = error('<ul>\n  <li data-x="{{ var.d | json | raw }}">x</li>', first_line=3)
+    assert err.headline() == f"page.html:4:15: {JSON_IN_ATTRIBUTE}"
+
+
+@pytest.mark.parametrize("output", [
+    "{{ x | json | trim | raw }}",
+    "{{ x | json | default:'[]' | raw }}",
+    "{{ x | json | raw | default:'' }}",
+    "{{ ok ? (x | json | raw) : '' }}",
+    "{{ x && (x | json | raw) }}",
+    "{{ '{\"a\":' + (x | json) + '}' | raw }}",
+    "{{ dump(x) | raw }}",
+])
+def test_json_reaching_raw_through_other_filters_and_operators_is_refused(output):
+    assert error(f'<div data-x="{output}">').message == JSON_IN_ATTRIBUTE
+
+
+@pytest.mark.parametrize("source", [
+    "<script>var d = {{ x | json | raw }};</script>",
+    "<div data-x='{{ x | json | raw }}'>",  # JSON has no ' (it is written \u0027)
+    '<div data-x="{{ x | json }}">',
+    '<a href="/p?d={{ x | json | url_encode | raw }}">',
+    '<p title="{{ x | json | length | raw }}">',
+    '<a href="{{ var.url | raw }}" class="{{ var.classes | raw }}">',
+    "<div {{ var.attributes | raw }}>",
+    "<p>{{ x | json | raw }}</p>",
+])
+def test_raw_where_it_cannot_break_the_markup_is_accepted(source):
+    code_of(source)
+
+
+def test_raw_in_an_unquoted_attribute_value_is_refused():
+    for source in ("<p class={{ var.c | raw }}>", "<p class=big-{{ var.c | raw }}>"):
+        assert error(source).message == (
+            "'| raw' in the unquoted value of attribute 'class': a space or '>' in the value "
+            "would end it and start new markup; quote the value: class=\"{{ … }}\""
+        )
+    assert error("<p title={{ x | nl2br }}>").message.startswith(
+        "'| nl2br' in the unquoted value of attribute 'title': a space or '>'"
+    )
+
+
+def test_outputs_are_printed_for_where_they_sit():
+    code = code_of(
+        '<p a="{{ t }}" b={{ t }} c=x{{ t }} {{ t }} onclick="f({{ t }})" onblur={{ t }}>'
+        "{{ t }}<script>{{ t }}</script><style>{{ t }}</style>"
+    )
+    assert re.findall(r"\bout\w*\(", code) == [
+        "out(", "out_value(", "out_unquoted(", "out_tag(", "out_script(", "out_value(",
+        "out_script(", "out(", "out_script(", "out(",
+    ]

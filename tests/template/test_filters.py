@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -132,10 +133,57 @@ def test_strip_tags():
     assert f("strip_tags", "1 < 2") == "1 < 2"
 
 
+@pytest.mark.parametrize(("text", "stripped"), [
+    ("a<!-- <b> -->b", "ab"),  # a comment ends at -->, not at the > inside it
+    ("a<!-->b", "ab"),  # no --> after <!--: a tag up to the next >
+    ("a<!-- b", "a<!-- b"),  # neither --> nor >: kept
+    ("a<!-- b > c", "a c"),
+    ("<<b>>", ">"),  # a tag runs from the first < to the first >
+    ("1 < 2 and 3 > 2", "1  2"),
+    ("x <", "x <"),
+    ("<" * 5 + "a", "<<<<<a"),
+    ("<!--<" * 3, "<!--<" * 3),
+    ("a<!---->b<!-- -- -->c", "abc"),
+])
+def test_strip_tags_on_tricky_input(text, stripped):
+    assert f("strip_tags", text) == stripped
+
+
+_OLD_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="<!->a \n", max_size=40))
+def test_strip_tags_removes_what_the_regular_expression_it_replaced_removed(text):
+    assert f("strip_tags", text) == _OLD_TAG.sub("", text)
+
+
 def test_url_encode_like_encode_uri_component():
     assert f("url_encode", "a b&c=d/é?") == "a%20b%26c%3Dd%2F%C3%A9%3F"
     assert f("url_encode", "-_.!~*'()") == "-_.!~*'()"
     assert f("url_encode", {"q": "a b", "n": 1}) == "q=a%20b&n=1"
+
+
+def test_url_encode_prints_nested_objects_as_text_like_url_search_params():
+    assert f("url_encode", {"a": {"b": 1}, "c": [1, 2]}) == "a=%5Bobject%20Object%5D&c=1%2C2"
+
+
+def test_url_encode_writes_a_lone_surrogate_as_the_replacement_character():
+    assert f("url_encode", "a\ud800b") == "a%EF%BF%BDb"
+    assert f("url_encode", "\ud83d\ude00") == "%F0%9F%98%80"  # a pair is its character
+    assert f("url_encode", {"\udc00": "\ud800"}) == "%EF%BF%BD=%EF%BF%BD"
+
+
+def test_text_filters_take_a_lone_surrogate_like_any_character(render):
+    text = "x\ud800y"
+    assert f("length", text) == 3
+    assert f("upper", text) == "X\ud800Y"
+    assert f("json", text) == '"x\\ud800y"'  # as JSON.stringify writes it
+    assert f("strip_tags", text) == text
+    assert f("truncate", text, 2) == "x\ud800..."
+    assert render("{{ s }}|{{ s | reverse }}|{{ s | title }}", {"s": text}) == (
+        "x\ud800y|y\ud800x|X\ud800y"
+    )
 
 
 def test_length_and_size():
@@ -162,6 +210,24 @@ def test_round_half_away_from_zero():
 @pytest.mark.parametrize("value", [None, UNDEFINED, "", "abc", float("nan"), float("inf")])
 def test_numeric_filters_leave_non_numbers_empty(name, value):
     assert f(name, value) is UNDEFINED
+
+
+@pytest.mark.parametrize("digits", [400, 4301, 100_000])
+def test_numeric_filters_take_numbers_of_any_length_as_javascript_would(digits):
+    many = "1" * digits  # Number() of it is a double: 1.1e399 and beyond is Infinity
+    assert f("number_format", many) is UNDEFINED
+    assert f("currency", many) is UNDEFINED
+    assert f("round", many) is UNDEFINED
+    assert f("date", many) is UNDEFINED
+    assert f("timeago", many) is UNDEFINED
+
+
+def test_numeric_filters_on_doubles_beyond_2_to_the_53():
+    assert f("number_format", "1" * 300, 0)[:8] == "111,111,"
+    assert f("floor", 1e300) == 1e300
+    assert f("round", 2.0**60) == 2.0**60
+    assert f("date", "1" * 300) is UNDEFINED
+    assert f("date_add", "2024-01-01", "1" * 300) is UNDEFINED
 
 
 def test_floor_ceil_abs():
@@ -323,7 +389,8 @@ def test_raw_and_json(render):
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-    | st.sampled_from(["now", "2024-01-02", "1700000000000", "EUR", "a,b,c", "-3", UNDEFINED]),
+    | st.sampled_from(["now", "2024-01-02", "1700000000000", "EUR", "a,b,c", "-3", UNDEFINED,
+                       "\ud800", "1" * 4301, 10**400, "0x" + "f" * 300, 2**53 + 1]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
                                                                 max_size=3),
     max_leaves=6,

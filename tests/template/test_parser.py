@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from funnelrun.errors import TemplateSyntaxError
-from funnelrun.template import nodes, parse
+from funnelrun.template import Environment, nodes, parse
 from funnelrun.template.nodes import (
     ArrayLiteral,
     Binary,
@@ -338,3 +338,56 @@ def test_filtered_value_in_parentheses_can_be_compared():
     assert node.branches[0][0] == Binary(
         ">", Filter(Name("items"), "length", []), Literal(2)
     )
+
+
+# -- nesting limits ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [
+    "(" * 33 + "1" + ")" * 33,
+    "[" * 33 + "]" * 33,
+    "!" * 33 + "x",
+    "a ? " * 33 + "1" + " : 0" * 33,
+    "f(" * 33 + ")" * 33,
+    "x" + "[y" * 33 + "]" * 33,
+])
+def test_brackets_and_operators_nested_too_deep_are_a_syntax_error(source):
+    err = error("<p>\n{{ " + source + " }}")
+    assert err.message == (
+        "the expression nested more than 32 deep; split it (with @set or a @component)"
+    )
+    assert err.line == 2
+
+
+@pytest.mark.parametrize("source", [
+    " + ".join(["1"] * 66), "x" + " | upper" * 66, "x" + ".a" * 66, " && ".join(["a"] * 66),
+])
+def test_chains_too_long_are_a_syntax_error(source):
+    assert error("{{ " + source + " }}").message == (
+        "the expression is more than 64 operations deep; split it with @set"
+    )
+
+
+def test_directives_nested_too_deep_are_a_syntax_error():
+    err = error("@if(1)" * 33 + "x" + "@endif" * 33)
+    assert (err.message, err.column) == (
+        "@if, @foreach and @block nested more than 32 deep; split it (with @set or a "
+        "@component)", 1 + 6 * 32,
+    )
+    loops = error("@foreach(a in b)" * 17 + "@endforeach" * 17)
+    assert loops.message == "@foreach nested more than 16 deep"
+
+
+def test_a_thousand_levels_are_a_syntax_error_not_a_crash():
+    for source in ("{{ " + "(" * 1000 + "1" + ")" * 1000 + " }}", "@if(1)" * 1000,
+                   "{{ " + "-" * 1000 + "1 }}", "{{ " + "1+" * 1000 + "1 }}"):
+        error(source)
+
+
+def test_nesting_up_to_the_limits_compiles_and_renders():
+    source = (
+        "@foreach(a in [1])" * 16 + "@if(1)" * 16
+        + "{{ " + "(" * 31 + " + ".join(["1"] * 32) + ")" * 31 + " }}"
+        + "@endif" * 16 + "@endforeach" * 16
+    )
+    assert Environment().compile(source, "p").render({}) == "32"

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
 import pytest
 from markupsafe import Markup
 
+from funnelrun.template import Environment
+from funnelrun.template.stringify import json_value, to_json
 from funnelrun.template.values import (
     UNDEFINED,
     add,
     div,
     ga,
     gi,
+    gt,
     iterate,
     le,
     loose_eq,
     lt,
     mod,
+    mul,
     number_to_str,
     out,
     strict_eq,
     sub,
-    to_json,
     to_number,
     to_str,
     truthy,
@@ -220,8 +224,57 @@ def test_remainder_has_the_sign_of_the_dividend():
     assert mod(3, math.inf) == 3
 
 
-def test_huge_integers_do_not_raise():
-    assert math.isnan(add(10**400, 0.5))
+def test_integers_beyond_2_to_the_53_become_doubles_as_in_javascript():
+    assert add(2**53, 1) == 2**53 and type(add(2**53, 1)) is float  # 2**53 + 1 is no double
+    assert add(2**53 - 1, 1) == 2**53 and type(add(2**53 - 1, 1)) is int
+    assert mul(10**15, 10**15) == 1e30
+    assert sub(-(2**53), 2) == -(2**53) - 2
+    assert add(10**400, 0.5) == math.inf  # an integer past the largest double is Infinity
+    assert mul(10**400, -1) == -math.inf
+    assert div(10**400, 3) == math.inf
+
+
+def test_integer_arithmetic_never_grows_past_printing():
+    page = Environment().compile("@set(n = 9)@foreach(i in list)@set(n = n * n)@endforeach{{ n }}",
+                                 "p")
+    assert page.render({"list": list(range(20))}) == "Infinity"
+
+
+def test_doubles_beyond_2_to_the_53_print_with_javascripts_digits():
+    assert to_str(2.0**60) == "1152921504606847000"  # not 1152921504606846976
+    assert to_str(2.0**53) == "9007199254740992"
+    assert to_str(1e21) == "1e+21"
+
+
+def test_integers_too_long_for_python_to_print_still_print():
+    assert to_str(10**5000) == "Infinity"
+    assert to_str(-(10**5000)) == "-Infinity"
+    assert out(10**5000) == "Infinity"
+    assert to_json([10**5000]) == "[null]"
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("1" * 15, 111111111111111),
+    ("9007199254740993", 9007199254740992.0),  # rounded to a double, as Number() does
+    ("1" * 400, float("1" * 400)),
+    ("1" * 4301, math.inf),
+    ("-" + "1" * 4301, -math.inf),
+    ("0." + "0" * 5000 + "1", 0.0),
+    ("0x" + "f" * 300, math.inf),
+    ("0x20000000000001", 9007199254740992.0),
+    ("+Infinity", math.inf),
+    ("+-Infinity", math.nan),
+    ("1" * 5000 + "x", math.nan),
+])
+def test_numbers_of_any_length_convert_as_javascript_number_does(text, number):
+    converted = to_number(text)
+    assert converted == number or (math.isnan(number) and math.isnan(converted))
+
+
+def test_comparing_a_4301_digit_number_is_an_ordinary_comparison():
+    assert gt("1" * 4301, 5) is True
+    assert lt("-" + "1" * 4301, 5) is True
+    assert loose_eq("1" * 4301, math.inf) is True
 
 
 # -- access ------------------------------------------------------------------------------------
@@ -244,6 +297,14 @@ def test_python_attributes_are_never_reachable():
     assert ga("text", "upper") is UNDEFINED
     assert ga({}, "__class__") is UNDEFINED
     assert gi([], "__class__") is UNDEFINED
+
+
+def test_an_index_of_any_length_is_just_out_of_range():
+    assert gi([1, 2], "1" * 4301) is UNDEFINED
+    assert gi([1, 2], "9" * 16) is UNDEFINED
+    assert gi([1, 2], 1e300) is UNDEFINED
+    assert gi("ab", "01") is UNDEFINED  # not an index: a key no string has
+    assert gi([1, 2], "1") == 2
 
 
 def test_index_of_arrays_strings_and_objects():
@@ -285,3 +346,76 @@ def test_json_drops_undefined_keys_and_nulls_undefined_items_like_javascript():
 
 def test_json_indent_and_plain_mode():
     assert to_json({"a": "<"}, indent=2, script_safe=False) == '{\n  "a": "<"\n}'
+
+
+def test_json_of_numbers_as_json_stringify_writes_them():
+    assert to_json([3.0, 2.0**60, 2**53 + 1, 1e21, 0.5]) == (
+        "[3,1152921504606847000,9007199254740992,1e+21,0.5]"
+    )
+
+
+def test_json_writes_lone_surrogates_as_escapes_like_json_stringify():
+    assert to_json({"k\ud800": "\udfff"}) == '{"k\\ud800":"\\udfff"}'
+    assert to_json("\ud83d\ude00 \U0001f600") == '"\\ud83d\\ude00 \U0001f600"'
+
+
+# -- nesting -----------------------------------------------------------------------------------
+
+
+def nested(depth: int, leaf=1) -> list:
+    value = [leaf]
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def unnest(value) -> tuple[int, object]:
+    """(depth, leaf) of a value built by nested(); Python's == would recurse."""
+    depth = 0
+    while type(value) is list and len(value) == 1:
+        value, depth = value[0], depth + 1
+    return depth, value
+
+
+@pytest.mark.parametrize("depth", [600, 10_000])
+def test_arrays_nested_at_any_depth_print_like_javascript(depth):
+    assert to_str(nested(depth)) == "1"
+    assert to_str([nested(depth), [], [2, [3]]]) == "1,,2,3"
+    assert unnest(json_value(nested(depth, {"a": UNDEFINED, "b": 2}))) == (depth, {"b": 2})
+    text = to_json(nested(depth, "<"))
+    assert text == "[" * depth + '"\\u003c"' + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [600, 10_000])
+def test_deep_values_print_through_every_printer(depth, items):
+    value = {"a": nested(depth)}
+    page = Environment().compile(
+        "{{ v.a }}|{{ v | json | length }}|{{ v.a | join:'-' }}@setSessionItem('k', v)", "p"
+    )
+    rendered = page.render({"v": value}, session=items)
+    assert rendered == f"1|{len(to_json(value))}|1"
+    assert unnest(items.items["k"]["a"]) == (depth, 1)
+
+
+def test_dump_prints_a_deep_value():
+    # Pretty JSON of n nested arrays is O(n²) characters (the indentation), as in JavaScript.
+    page = Environment().compile("{{ dump(v) | length }}", "p")
+    assert page.render({"v": nested(1000)}) == str(len(to_json(nested(1000), indent=2)))
+
+
+def test_dump_of_a_deep_value_is_the_same_pretty_json_as_a_shallow_one_would_be():
+    value = nested(200, {"k": [1, {"x": None}], "e": [], "o": {}})
+    assert to_json(value, indent=2, script_safe=False) == json.dumps(
+        json_value(value), indent=2, ensure_ascii=False
+    )
+    assert to_json(value) == json.dumps(json_value(value), separators=(",", ":"))
+
+
+def test_an_array_inside_itself_prints_as_nothing_and_as_null_in_json():
+    array: list = [1]
+    array.append(array)
+    assert to_str(array) == "1,"
+    assert to_json(array) == "[1,null]"
+    obj: dict = {"a": 1}
+    obj["self"] = obj
+    assert json_value(obj) == {"a": 1, "self": None}

@@ -43,6 +43,13 @@ def header_text(value: str) -> str:
     return value.encode("utf-8").decode("latin-1")
 
 
+# Every printable ASCII character may stand in a header value as it is.
+_HEADER_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
+
+
 def header_safe_url(url: str) -> str:
-    """Percent-encode what may not appear in a Location header, keeping URL syntax intact."""
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+    """Percent-encode what may not appear in a Location header (spaces, control and non-ASCII
+    characters), leaving the rest as it is: a script's redirect target arrives in the URL
+    parser's canonical form (funnelrun.script.redirects), which must reach the browser
+    unchanged."""
+    return quote(url, safe=_HEADER_SAFE)

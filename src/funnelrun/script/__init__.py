@@ -2,7 +2,8 @@
 
 The pipeline (SPEC §2 step 5-6): `find_backend_scripts` per template, `build_bundle` for the
 page, then `ExecutorPool.run(ScriptJob(...))` gives a `ScriptResult` whose `effects` the app
-applies. See README.md in this folder for the design.
+applies; `check_script_syntax` compiles bundles in an executor process to list syntax errors.
+See README.md in this folder for the design.
 """
 
 from .actions import (
@@ -13,7 +14,7 @@ from .actions import (
     SessionOp,
     collect_effects,
 )
-from .bundle import Bundle, build_bundle, check_bundle
+from .bundle import Bundle, build_bundle
 from .console import ConsoleEntry
 from .cookies import CookieEffect
 from .extract import ScriptBlock, find_backend_scripts
@@ -21,6 +22,7 @@ from .host import HOST_OPS, Host, NullHost
 from .job import ScriptFailure, ScriptJob, ScriptResult, run_inline
 from .modules import module_name
 from .pool import ExecutorPool
+from .syntax import check_script_syntax
 
 __all__ = [
     "HOST_OPS",
@@ -40,7 +42,7 @@ __all__ = [
     "ScriptResult",
     "SessionOp",
     "build_bundle",
-    "check_bundle",
+    "check_script_syntax",
     "collect_effects",
     "find_backend_scripts",
     "module_name",

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..jsondata import clean_text
+from ..jsondata import MAX_DEPTH, clean_text, depth_refusal, too_deep
 from ..session import (
     CUSTOMER_FIELDS,
     encode,
@@ -25,6 +25,9 @@ from .redirects import DEFAULT_STATUS, REDIRECT_STATUSES, check_target
 DEFAULT_LOGIN_QUOTA = SessionSettings().login_quota_per_session
 MAX_CALL_CHARS = 64
 MAX_REASON_CHARS = 1024
+TERMINAL_OPS = frozenset({"redirect", "response.json", "response.send"})
+# A record holds its values at most two levels down ({"args": [value]}).
+MAX_RECORD_DEPTH = MAX_DEPTH + 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +98,25 @@ def collect_effects(
     `session_items` (public key -> JSON text) and `session_bytes` (the whole session's size)
     describe the session before the run, for the size rules; `login_quota` is how many more
     successful setCustomer calls the visitor has. Nothing the sandbox says is trusted: every
-    rule is applied again here.
+    rule is applied again here, and every cap — past MAX_RECORDS records only the first
+    terminal action is still read, whatever the sandbox sent; the rest are counted with the
+    `records_dropped` the sandbox reports.
     """
     collector = _Collector(dict(session_items or {}), session_bytes, login_quota)
-    for record in records:
-        collector.add(record)
-    if records_dropped:
-        collector.warn("script", f"{records_dropped} actions beyond the first {MAX_RECORDS} "
-                                 "were dropped")
+    dropped = records_dropped
+    for index, record in enumerate(records):
+        if index < MAX_RECORDS or (collector.ended is None and _is_terminal(record)):
+            collector.add(record)
+        else:
+            dropped += 1
+    if dropped:
+        collector.warn("script", f"{dropped} actions beyond the first {MAX_RECORDS} were dropped")
     return collector.effects()
+
+
+def _is_terminal(record: Any) -> bool:
+    op = record.get("op") if isinstance(record, dict) else None
+    return isinstance(op, str) and op in TERMINAL_OPS
 
 
 class _Collector:
@@ -129,6 +142,11 @@ class _Collector:
             self.warn("script", "malformed action record ignored")
             return
         op = record["op"]
+        if too_deep(record, MAX_RECORD_DEPTH):  # so nothing below walks data nested deeper
+            self.warn(op, f"value is nested deeper than {MAX_DEPTH} levels of arrays and objects")
+            if op in TERMINAL_OPS and self.ended is None:
+                self.ended = op
+            return
         if op == "warning":
             self.warn(str(record.get("call", "script")), str(record.get("reason", "")))
             return
@@ -235,6 +253,8 @@ class _Collector:
                                      "characters")
         elif isinstance(value, _Missing) and not _is_undefined(value):
             self.warn("setVariable", value.reason)
+        elif refusal := depth_refusal(value):
+            self.warn("setVariable", refusal)
         else:  # undefined (a missing value) is stored as null
             self.variables[clean_text(key)] = None if isinstance(value, _Missing) else value
 
@@ -276,8 +296,10 @@ class _Collector:
         if isinstance(data, _Missing) and not _is_undefined(data):
             self.warn("response.json", f"{data.reason}; the page is shown instead")
             return
-        value = None if isinstance(data, _Missing) else data
-        body = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        body, refusal = _json_body(None if isinstance(data, _Missing) else data)
+        if body is None:
+            self.warn("response.json", f"{refusal}; the page is shown instead")
+            return
         self.response = CustomResponse("application/json", body)
 
     def _html(self, html: Any) -> None:
@@ -363,10 +385,24 @@ def _canonical(value: Any) -> tuple[str | None, str | None]:
     """The value as funnelrun.session stores it (its own JSON encoding), or a refusal."""
     if isinstance(value, _Missing):
         return None, value.reason
+    refusal = depth_refusal(value)
+    if refusal:
+        return None, refusal
     try:
         return encode(value), None
     except (TypeError, ValueError):
         return None, "value must be JSON data (no NaN or Infinity)"
+
+
+def _json_body(data: Any) -> tuple[str | None, str | None]:
+    """The body of response.json(data), or a refusal."""
+    refusal = depth_refusal(data)
+    if refusal:
+        return None, refusal
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False), None
+    except ValueError:
+        return None, "data must be JSON data (no NaN or Infinity)"
 
 
 def customer_refusal(fields: object) -> str | None:

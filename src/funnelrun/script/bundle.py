@@ -22,9 +22,9 @@ import bisect
 import json
 from dataclasses import dataclass, field
 
-from ..errors import Position, ScriptImportError, ScriptSyntaxError
-from .engine import compile_error
+from ..errors import Position, ScriptImportError
 from .extract import ScriptBlock
+from .jslex import NOTHING_OPEN
 from .modules import DEFAULT_EXPORT, Import, ModuleLoader, ModuleResolver, Unit, parse_unit
 
 
@@ -90,7 +90,7 @@ def build_bundle(parts: list[tuple[str, list[ScriptBlock]]],
     units: list[Unit] = []
     for filename, blocks in parts:
         for block in blocks:
-            open_brackets = units[-1].open_brackets if units else 0
+            open_brackets = units[-1].open_brackets if units else NOTHING_OPEN
             units.append(parse_unit(filename, block.code, block.line, block.column,
                                     module=False, open_brackets=open_brackets))
     modules = ModuleLoader(resolve_module)
@@ -98,15 +98,6 @@ def build_bundle(parts: list[tuple[str, list[ScriptBlock]]],
         for imported in unit.imports:
             modules.load(imported)
     return _Writer(modules).write(units, [filename for filename, _ in parts])
-
-
-def check_bundle(bundle: Bundle) -> list[ScriptSyntaxError]:
-    """The syntax errors of a bundle, found by compiling it without running anything."""
-    problem = compile_error(bundle.code)
-    if problem is None:
-        return []
-    message, line, column = problem
-    return [ScriptSyntaxError(message, bundle.position(line, column))]
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,19 +31,30 @@ def collect_console(entries: Iterable[Any], dropped: object = 0
     count = dropped if isinstance(dropped, int) and not isinstance(dropped, bool) else 0
     room = MAX_CONSOLE_BYTES
     for entry in entries:
-        if not isinstance(entry, dict) or len(kept) >= MAX_CONSOLE_ENTRIES or room <= 0:
+        text = entry.get("text") if isinstance(entry, dict) else None
+        if not isinstance(text, str) or len(kept) >= MAX_CONSOLE_ENTRIES or room <= 0:
             count += 1
             continue
-        text = clean_text(str(entry.get("text", "")))
+        text = clean_text(text)
         data = text.encode()
         if len(data) > room:
             text = data[:room].decode(errors="ignore")
         room -= len(text.encode())
         level = entry.get("level")
-        moment = entry.get("time")
         kept.append(ConsoleEntry(
-            level=level if level in LEVELS else "log",
+            level=level if isinstance(level, str) and level in LEVELS else "log",
             text=text,
-            time=moment / 1000 if isinstance(moment, int | float) else 0.0,
+            time=_seconds(entry.get("time")),
         ))
     return tuple(kept), count
+
+
+def _seconds(milliseconds: Any) -> float:
+    """A console entry's time in seconds; 0.0 for anything but a finite number."""
+    if isinstance(milliseconds, bool) or not isinstance(milliseconds, int | float):
+        return 0.0
+    try:
+        seconds = float(milliseconds) / 1000
+    except OverflowError:  # an integer too large for a float
+        return 0.0
+    return seconds if math.isfinite(seconds) else 0.0

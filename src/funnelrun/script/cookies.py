@@ -22,6 +22,8 @@ _VALUE_SAFE = "".join(
 )
 _PATH = re.compile(r"/[\x21-\x2b\x2d-\x3a\x3c-\x7e]*")  # printable ASCII less ";" and ","
 OPTIONS = ("maxAge", "path")
+MAX_SHOWN_OPTIONS = 5
+MAX_SHOWN_OPTION_CHARS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,7 @@ def read_cookie(name: object, value: str, options: Mapping[str, Any] | None, *,
     if refusal:
         return None, [refusal]
     opts = options or {}
-    notes = [f"option '{key}' is not supported; ignored" for key in opts
-             if key not in OPTIONS or (delete and key == "maxAge")]
+    notes = _unsupported([key for key in opts if key not in OPTIONS or (delete and key == "maxAge")])
     path, refusal = _path(opts.get("path"))
     max_age = None
     if refusal is None and not delete:
@@ -83,6 +84,17 @@ def read_cookie(name: object, value: str, options: Mapping[str, Any] | None, *,
     if size > MAX_COOKIE_BYTES:
         return None, [*notes, f"name and value are {size} bytes; the limit is {MAX_COOKIE_BYTES}"]
     return cookie, notes
+
+
+def _unsupported(keys: list[str]) -> list[str]:
+    """One note naming the options ignored (the first few of them: one call, one warning)."""
+    if not keys:
+        return []
+    if len(keys) == 1:
+        return [f"option '{keys[0]}' is not supported; ignored"]
+    shown = ", ".join(f"'{key[:MAX_SHOWN_OPTION_CHARS]}'" for key in keys[:MAX_SHOWN_OPTIONS])
+    more = f" and {len(keys) - MAX_SHOWN_OPTIONS} more" if len(keys) > MAX_SHOWN_OPTIONS else ""
+    return [f"options {shown}{more} are not supported; ignored"]
 
 
 def _path(path: object) -> tuple[str, str | None]:

@@ -14,6 +14,7 @@ from typing import Any
 # helper thread (with an 8 MB stack) that the single-threaded executor never uses.
 import _quickjs
 
+from ..jsondata import MAX_DEPTH, decode_json
 from ..session import (
     CUSTOMER_FIELDS,
     INTERNAL_PREFIX,
@@ -50,12 +51,17 @@ RULES = json.dumps({
     "max_console_chars": MAX_CONSOLE_CHARS,
     "max_records": MAX_RECORDS,
     "max_host_calls": MAX_HOST_CALLS,
+    "max_depth": MAX_DEPTH,
 })
 
 LOST = '{"lost": true}'  # the drained text when the records could not be read back
 CHECK_MEMORY_BYTES = 32 * 1024 * 1024  # compiling a bundle to find its syntax errors
 CHECK_STACK_BYTES = 1024 * 1024
 CHECK_CPU_S = 2.0
+# Compiled in front of a bundle that is only checked: a script is compiled whole before any
+# of it runs, and this statement runs first, so no code of the bundle ever runs.
+CHECK_GUARD = 'throw "funnelrun: compiled";'
+_COMPILED = "funnelrun: compiled"
 DRAIN_CPU_S = 1.0  # reading the records back after a failure
 MIN_SLICE_S = 0.001
 _FRAME = re.compile(r"<input>:(\d+):(\d+)")
@@ -175,7 +181,10 @@ class Engine:
         run = RawRun("ok")
         try:
             main = _call(context, budget, context.eval, _PADDING + code)
-            _call(context, budget, control, "start", config, main)
+            _call(context, budget, control, "start", config)
+            # Called from here, not from the prelude: no prelude frame is beneath the script.
+            promise = _call(context, budget, main)
+            _call(context, budget, control, "attach", None, promise)
             _pump(context, control, budget, host_call)
         except _Failure as failure:
             run.outcome, run.message = failure.outcome, failure.message
@@ -196,20 +205,25 @@ def _fresh_context() -> tuple[Any, Any]:
 
 
 def compile_error(code: str) -> tuple[str, int | None, int | None] | None:
-    """The syntax error of a bundle (message, bundle line, column), or None if it compiles."""
+    """The syntax error of a bundle (message, bundle line, column), or None if it compiles.
+
+    Nothing of the bundle runs, even code that escaped the function it is wrapped in: the
+    guard compiled in front of it throws first. Only executor processes call this."""
+    if "\0" in code:  # QuickJS takes code as a C string
+        return "SyntaxError: the script contains a NUL character", None, None
     context = _quickjs.Context()
-    # A bundle is a function expression, so nothing of it runs; the bundler refuses code that
-    # closes its wrapper early. Limits all the same: this runs in the server's own process.
     context.set_memory_limit(CHECK_MEMORY_BYTES)
     context.set_max_stack_size(CHECK_STACK_BYTES)
     context.set_time_limit(CHECK_CPU_S)
     try:
-        context.eval(code)
+        context.eval(CHECK_GUARD + code)
     except _quickjs.JSException as exc:
         text = str(exc)
+        if _headline(text) == _COMPILED:
+            return None
         line, column = _location(text, 0)
         return _headline(text), line, column
-    return None
+    return None  # unreachable: the guard always throws
 
 
 def _call(context: Any, budget: _Budget, function: Callable[..., Any], *args: Any) -> Any:
@@ -234,7 +248,7 @@ def _failure_of(text: str, budget: _Budget) -> _Failure:
 
 def _pump(context: Any, control: Any, budget: _Budget, host_call: HostCall | None) -> None:
     """Run promise jobs until the script settles, handing its host calls to `host_call`."""
-    rounds = 0
+    rounds = made = 0
     retried = False
     while True:
         _run_jobs(context, budget)
@@ -251,10 +265,34 @@ def _pump(context: Any, control: Any, budget: _Budget, host_call: HostCall | Non
         rounds += 1
         if rounds > MAX_HOST_ROUNDS or host_call is None:
             raise _Failure("error", f"more than {MAX_HOST_ROUNDS} rounds of host calls")
-        answers = host_call(json.loads(state))
+        calls = _host_calls(state, made)
+        made += len(calls)
+        answers = host_call(calls)
         if answers is None:  # the parent's wall deadline passed while the host worked
             raise budget.wall_exceeded()
         _call(context, budget, control, "settle", json.dumps(answers))
+
+
+def _host_calls(text: str, made: int) -> list[dict[str, Any]]:
+    """The host calls the prelude handed over, checked before they leave this process: the
+    prelude makes at most MAX_HOST_CALLS per run, each {id, op, args} with plain arguments.
+    Anything else did not come from the prelude, and fails the run."""
+    try:
+        calls = decode_json(text)
+    except ValueError:
+        calls = None
+    if not isinstance(calls, list) or not all(map(_is_host_call, calls)):
+        raise _Failure("error", "the sandbox handed over malformed host calls")
+    if made + len(calls) > MAX_HOST_CALLS:
+        raise _Failure("error", f"the sandbox handed over more than {MAX_HOST_CALLS} host calls")
+    return calls
+
+
+def _is_host_call(call: Any) -> bool:
+    return (isinstance(call, dict) and set(call) == {"id", "op", "args"}
+            and isinstance(call["id"], int) and isinstance(call["op"], str)
+            and isinstance(call["args"], list) and len(call["args"]) == 1
+            and (call["args"][0] is None or isinstance(call["args"][0], str | int | float)))
 
 
 def _run_jobs(context: Any, budget: _Budget) -> None:

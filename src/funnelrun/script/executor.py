@@ -5,6 +5,10 @@
 Frames (funnelrun.script.frames) in: {"t": "run", limits} + code + config and, while a run
 waits on the host, {"t": "answers", answers} or {"t": "abort"}. Frames out: {"t": "ready"}
 once, then per run any number of {"t": "call", calls} and one {"t": "done", run, drained}.
+
+The syntax check (funnelrun.script.syntax) sends {"t": "check"} + code instead, and gets
+{"t": "checked", "error": null or [message, line, column]}: the code is compiled in a fresh
+context under the check's limits, and none of it runs.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import signal
 import sys
 from typing import Any
 
-from .engine import Engine, EngineLimits, RawRun
+from .engine import Engine, EngineLimits, RawRun, compile_error
 from .frames import dump, read_fd, write_fd
 
 # Address-space backstop against a leak outside QuickJS's own allocator: the interpreter's
@@ -47,6 +51,9 @@ def serve(engine: Engine, inp: int, out: int) -> None:
         return reply.get("answers") if reply.get("t") == "answers" else None
 
     while (message := read_fd(inp)) is not None:
+        if message.get("t") == "check":
+            write_fd(out, dump({"t": "checked", "error": compile_error(message["texts"][0])}))
+            continue
         if message.get("t") != "run":
             raise SystemExit(f"executor: unexpected message {message.get('t')!r}")
         code, config = message["texts"]

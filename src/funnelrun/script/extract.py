@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import Position, SiteError
+from .jslex import iter_tokens
+
 # `<script` then attributes up to the `>` that closes the tag; a `>` inside a quoted value
 # does not close it (as in the HTML tokenizer).
 _OPEN_TAG = re.compile(r"""<script(?=[\s/>])((?:"[^"]*"|'[^']*'|[^'">])*)>""", re.IGNORECASE)
@@ -24,15 +27,17 @@ class ScriptBlock:
     end: int
     line: int
     column: int
-    closed: bool = True  # False: no `</script>` followed; the rest of the file is the code
 
 
-def find_backend_scripts(source: str, first_line: int = 1) -> list[ScriptBlock]:
-    """Every `<script scope="backend">` block of `source`, in document order.
+def find_backend_scripts(source: str, first_line: int = 1, *,
+                         filename: str = "<template>") -> list[ScriptBlock]:
+    """Every `<script scope="backend">` block of `source` (the text of `filename`), in order.
 
     `first_line` is the file line `source` starts on (after front matter, say). Blocks inside
     HTML comments and inside other scripts are found too: a backend block must never reach
-    the browser. A block without `</script>` runs to the end of the source.
+    the browser. A block ends at the first `</script>` in its code: one inside a string, a
+    comment, a template literal or a regular expression does not end it. A block that never
+    ends is a SiteError: where its code stops cannot be known, so none of it may be served.
     """
     blocks: list[ScriptBlock] = []
     lines = _LineCounter(source, first_line)
@@ -41,20 +46,33 @@ def find_backend_scripts(source: str, first_line: int = 1) -> list[ScriptBlock]:
         if not _is_backend(tag.group(1)):
             at = tag.end()  # not skipping its body: a backend block there is still found
             continue
-        close = _CLOSE_TAG.search(source, tag.end())
-        code_end = close.start() if close else len(source)
+        tag_line, tag_column = lines.position(tag.start())
+        close = _closing_tag(source, tag.end())
+        if close is None:
+            raise SiteError(
+                "this backend script is never closed: no </script> follows in its code (one "
+                "inside a string, comment, template or regular expression does not count)",
+                Position(filename, tag_line, tag_column),
+            )
         line, column = lines.position(tag.end())
-        blocks.append(ScriptBlock(
-            code=source[tag.end():code_end],
-            start=tag.start(),
-            end=close.end() if close else len(source),
-            line=line,
-            column=column,
-            closed=close is not None,
-        ))
-        at = blocks[-1].end
+        blocks.append(ScriptBlock(source[tag.end():close.start()], tag.start(), close.end(),
+                                  line, column))
+        at = close.end()
     return blocks
 
+
+def _closing_tag(source: str, start: int) -> re.Match[str] | None:
+    """The `</script>` ending a script whose code starts at `start`: the first in code.
+
+    Only a punctuator can hold its `<` (`a </script>`, `a <</script>`); the JavaScript
+    tokenizer reads strings, comments, templates and regular expressions whole."""
+    for token in iter_tokens(source, start):
+        if token.kind != "punct" or "<" not in token.text:
+            continue
+        for offset in range(token.start, token.end):
+            if source[offset] == "<" and (close := _CLOSE_TAG.match(source, offset)):
+                return close
+    return None
 
 
 def _is_backend(attributes: str) -> bool:

@@ -32,7 +32,10 @@ def dump(message: dict[str, Any], *texts: str) -> bytes:
 def load(payload: bytes) -> dict[str, Any]:
     """A frame's message, with any raw texts in its "texts" list."""
     head, _, rest = payload.partition(b"\n")
-    message = json.loads(head)
+    try:
+        message = json.loads(head)
+    except RecursionError as exc:  # only a broken or hostile peer nests a message this deep
+        raise FrameError("a frame's message is nested too deep") from exc
     if not isinstance(message, dict):
         raise FrameError("a frame must hold a JSON object")
     sizes = message.get("texts")

@@ -15,6 +15,17 @@ REFUSED_HEADERS = frozenset({
     "content-encoding", "upgrade", "te", "trailer", "host", "location", "date", "server",
 })
 REFUSED_PREFIXES = ("access-control-", "proxy-")
+# Headers that send the visitor elsewhere, or that a reverse proxy in front acts on, each with
+# the reason a script may not set them: redirect() checks its target, these would not.
+REDIRECTING_HEADERS = {
+    "refresh": "it redirects the visitor without redirect()'s checks; use redirect()",
+    "x-sendfile": "a reverse proxy in front would send the file it names from its own disk",
+    "x-lighttpd-send-file": "a reverse proxy in front would send the file it names from its "
+                            "own disk",
+}
+REDIRECTING_PREFIXES = {
+    "x-accel-": "a reverse proxy in front (nginx) would act on it: an internal redirect",
+}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -27,6 +38,10 @@ def header_refusal(name: object) -> str | None:
     lower = name.lower()
     if lower in REFUSED_HEADERS or lower.startswith(REFUSED_PREFIXES):
         return f"'{name}' cannot be set by a script"
+    reason = REDIRECTING_HEADERS.get(lower) or next(
+        (why for prefix, why in REDIRECTING_PREFIXES.items() if lower.startswith(prefix)), None)
+    if reason:
+        return f"'{name}' cannot be set by a script: {reason}"
     return None
 
 

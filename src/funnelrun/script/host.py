@@ -29,41 +29,51 @@ class NullHost:
 
 class HostRelay:
     """Answers one run's host calls through `host`, before the run's wall-clock deadline
-    (`asyncio` loop time); never trusts the calls the sandbox hands over."""
+    (`asyncio` loop time). Trusts nothing the executor hands over: malformed calls and calls
+    past MAX_HOST_CALLS get the failure value, each kind with one warning per run."""
 
     def __init__(self, host: Host, deadline: float) -> None:
         self.host = host
         self.deadline = deadline
         self.calls = 0
         self.warnings: list[ActionWarning] = []
+        self._noted: set[str] = set()
 
     async def answer(self, calls: Any) -> list[dict[str, Any]] | None:
         """Answers for `calls` ([{id, op, args}]), or None when the deadline passed."""
         if not isinstance(calls, list):
+            self._note_once("malformed", ActionWarning("script", "malformed host calls refused"))
             calls = []
         timeout = self.deadline - asyncio.get_running_loop().time()
         if timeout <= 0:
             return None
         try:
             async with asyncio.timeout(timeout):
-                return [await self._answer(call) for call in calls if isinstance(call, dict)]
+                return [await self._answer(call) for call in calls]
         except TimeoutError:
             return None
 
-    async def _answer(self, call: dict[str, Any]) -> dict[str, Any]:
-        op, args = call.get("op"), call.get("args")
-        if op not in HOST_OPS or not isinstance(args, list):
-            return {"id": call.get("id"), "value": None}
-        self.calls += 1
-        refusal = _args_refusal(op, args)
-        if refusal is None and self.calls > MAX_HOST_CALLS:
-            refusal = f"more than {MAX_HOST_CALLS} host calls in one run"
+    async def _answer(self, call: Any) -> dict[str, Any]:
+        if not isinstance(call, dict) or not isinstance(call.get("op"), str) \
+                or call["op"] not in HOST_OPS or not isinstance(call.get("args"), list):
+            self._note_once("malformed", ActionWarning("script", "malformed host calls refused"))
+            return {"id": call.get("id") if isinstance(call, dict) else None, "value": None}
+        op, args = call["op"], call["args"]
         value = HOST_OPS[op]
-        if refusal is None:
-            value = await self._call(op, args)
-        else:
+        self.calls += 1
+        if self.calls > MAX_HOST_CALLS:
+            self._note_once("cap", ActionWarning(op, f"more than {MAX_HOST_CALLS} host calls in "
+                                                     "one run; the rest were refused"))
+        elif refusal := _args_refusal(op, args):
             self.warnings.append(ActionWarning(op, refusal))
+        else:
+            value = await self._call(op, args)
         return {"id": call.get("id"), "value": value}
+
+    def _note_once(self, kind: str, warning: ActionWarning) -> None:
+        if kind not in self._noted:
+            self._noted.add(kind)
+            self.warnings.append(warning)
 
     async def _call(self, op: str, args: list[Any]) -> Any:
         try:

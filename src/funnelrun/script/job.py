@@ -139,7 +139,7 @@ def _drained(drained: str | Mapping[str, Any]) -> Mapping[str, Any]:
         return drained
     try:
         data = decode_json(drained)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep for Python to read
         return {"lost": True}
     return data if isinstance(data, dict) else {"lost": True}
 

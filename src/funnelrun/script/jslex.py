@@ -1,29 +1,45 @@
-"""A small JavaScript tokenizer: enough to find top-level `import` and `export` statements."""
+"""A small JavaScript tokenizer that reads code the way QuickJS does where it matters.
+
+It finds import and export statements, the `</script>` that ends a backend block, and code
+that closes brackets it never opened. All three need strings, comments (HTML-like ones too),
+template literals and regular expressions to end exactly where the engine ends them: a bracket
+the lexer thinks is hidden in a comment but the engine reads as code could close the function
+a bundle wraps the code in. Whether a `/` begins a regular expression is for the grammar to
+say (funnelrun.script.jsgrammar).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-_SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*[\s\S]*?(?:\*/|$))+")
-_NAME = re.compile(r"#?[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*")
+from .jsgrammar import IN_GENERATOR, NOTHING_OPEN, Brackets, Grammar
+
+_LINE_BREAK = re.compile(r"[\n\r\u2028\u2029]")
+_SPACE = re.compile(
+    r"[\t\v\f \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff\n\r\u2028\u2029]+"
+    r"|(?://|<!--)[^\n\r\u2028\u2029]*"  # `<!--` comments out the rest of its line (Annex B)
+    r"|/\*[\s\S]*?(?:\*/|\Z)"
+)
+_HTML_CLOSE_COMMENT = re.compile(r"-->[^\n\r\u2028\u2029]*")  # ... but only at a line start
+_NAME_CHAR = r"[\w$]|[^\x00-\x7f\s\ufeff]|\\u(?:[\da-fA-F]{4}|\{[\da-fA-F]+\})"
+_NAME = re.compile(rf"#?(?![0-9])(?:{_NAME_CHAR})(?:{_NAME_CHAR})*")
 _NUMBER = re.compile(
     r"0[xXoObB][\da-fA-F_]+n?|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?n?"
 )
-_STRING = re.compile(r""""(?:[^"\\\n]|\\[\s\S])*"?|'(?:[^'\\\n]|\\[\s\S])*'?""")
+_STRING = re.compile(r""""(?:[^"\\\n\r]|\\(?:\r\n|[\s\S]))*"?|'(?:[^'\\\n\r]|\\(?:\r\n|[\s\S]))*'?""")
 _TEMPLATE_CHARS = re.compile(r"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*")
-_REGEX = re.compile(r"/(?:[^/\\\[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])*/?[\w$]*")
+_REGEX = re.compile(
+    r"/(?:[^/\\\[\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029]"
+    r"|\[(?:[^\]\\\n\r\u2028\u2029]|\\[^\n\r\u2028\u2029])*\])*/?[\w$]*"
+)
 _PUNCT = re.compile(
     r">>>=|\.\.\.|===|!==|\*\*=|<<=|>>=|>>>|&&=|\|\|=|\?\?=|=>|==|!=|<=|>=|&&|\|\||\?\?"
     r"|\?\.(?!\d)|\+\+|--|[-+*%&|^/]=|\*\*|<<|>>|[^\s]"
 )
-# After these words an expression starts, so `/` begins a regular expression.
-_BEFORE_EXPRESSION = frozenset({
-    "return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case",
-    "do", "else", "yield", "await",
-})
-_OPENERS = {"(": ")", "[": "]", "{": "}"}
-_CLOSERS = frozenset(_OPENERS.values())
+_OPENERS = frozenset("([{")
+_CLOSERS = frozenset(")]}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +53,30 @@ class Token:
     end: int
     depth: int
     newline: bool
+
+
+def tokenize(code: str, outer: Brackets = NOTHING_OPEN) -> list[Token]:
+    """The tokens of `code`. Never fails: malformed code yields best-effort tokens, and the
+    engine reports the real syntax error later."""
+    return lex(code, outer)[0]
+
+
+def lex(code: str, outer: Brackets = NOTHING_OPEN) -> tuple[list[Token], Brackets]:
+    """The tokens of `code`, which follows code that left `outer` open, and the brackets still
+    open after it."""
+    lexer = _Lexer(code, 0, outer)
+    tokens = list(lexer.run())
+    return tokens, lexer.grammar.left_open()
+
+
+def iter_tokens(code: str, start: int = 0) -> Iterator[Token]:
+    """The tokens of a backend block that starts at offset `start` of a page, as they are read
+    (the caller stops at the block's end).
+
+    `yield` is read as a keyword (so `yield /…/` is a regular expression): the block may go on
+    with a generator an earlier block began, and reading more of it as a literal only keeps
+    more of it from the browser."""
+    return _Lexer(code, start, IN_GENERATOR).run()
 
 
 def over_closing(tokens: list[Token], depth: int = 0) -> tuple[Token | None, int]:
@@ -57,86 +97,67 @@ def over_closing(tokens: list[Token], depth: int = 0) -> tuple[Token | None, int
     return None, depth
 
 
-def tokenize(code: str) -> list[Token]:
-    """The tokens of `code`. Never fails: malformed code yields best-effort tokens, and the
-    engine reports the real syntax error later."""
-    return _Lexer(code).run()
-
-
 class _Lexer:
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, start: int, outer: Brackets) -> None:
         self.code = code
-        self.at = 0
-        self.tokens: list[Token] = []
-        self.stack: list[str] = []  # open brackets; "${" marks a template substitution
-        self.newline = False
+        self.at = start
+        self.newline = False  # a line break since the last token
+        self.grammar = Grammar(outer)
 
-    def run(self) -> list[Token]:
+    def run(self) -> Iterator[Token]:
+        while self._skip_space():
+            token = self._read()
+            self.grammar.read(token)
+            yield token
+
+    def _skip_space(self) -> bool:
+        """Skip white space and comments; False at the end of the code."""
         code = self.code
         while True:
-            self._skip_space()
-            if self.at >= len(code):
-                return self.tokens
-            char = code[self.at]
-            if char in "\"'":
-                self._take("string", _STRING)
-            elif char == "`":
-                self._template(self.at + 1, self.at)
-            elif char == "/" and self._regex_allowed():
-                self._take("regex", _REGEX)
-            elif char.isdigit() or (char == "." and code[self.at + 1:self.at + 2].isdigit()):
-                self._take("number", _NUMBER)
-            elif (name := _NAME.match(code, self.at)) is not None:
-                self._emit("name", name.end())
-            elif char == "}" and self.stack and self.stack[-1] == "${":
-                self.stack.pop()
-                self._template(self.at + 1, self.at)
-            else:
-                self._punct()
+            match = _SPACE.match(code, self.at)
+            if match is None and code.startswith("-->", self.at) and (
+                self.newline or not self.grammar.tokens
+            ):
+                match = _HTML_CLOSE_COMMENT.match(code, self.at)
+            if match is None:
+                return self.at < len(code)
+            if not match.group().startswith(("//", "<!--", "-->")):
+                self.newline = self.newline or _LINE_BREAK.search(match.group()) is not None
+            self.at = match.end()
 
-    def _skip_space(self) -> None:
-        space = _SPACE.match(self.code, self.at)
-        if space is not None:
-            self.newline = self.newline or "\n" in space.group()
-            self.at = space.end()
+    def _read(self) -> Token:
+        code, at = self.code, self.at
+        char = code[at]
+        if char in "\"'":
+            return self._take("string", _STRING)
+        if char == "`" or (char == "}" and self.grammar.in_substitution):
+            return self._template_part()
+        if char == "/" and self.grammar.regex_allowed:
+            return self._take("regex", _REGEX)
+        if "0" <= char <= "9" or (char == "." and "0" <= code[at + 1:at + 2] <= "9"):
+            return self._take("number", _NUMBER)
+        if (name := _NAME.match(code, at)) is not None:
+            return self._make("name", name.end())
+        match = _PUNCT.match(code, at)
+        return self._make("punct", match.end() if match else at + 1)
 
-    def _take(self, kind: str, pattern: re.Pattern[str]) -> None:
+    def _take(self, kind: str, pattern: re.Pattern[str]) -> Token:
         match = pattern.match(self.code, self.at)
-        self._emit(kind, match.end() if match and match.end() > self.at else self.at + 1)
+        return self._make(kind, match.end() if match and match.end() > self.at else self.at + 1)
 
-    def _emit(self, kind: str, end: int, start: int | None = None) -> None:
-        begin = self.at if start is None else start
-        self.tokens.append(Token(kind, self.code[begin:end], begin, end, len(self.stack),
-                                 self.newline))
+    def _template_part(self) -> Token:
+        """Template text from a backquote, or from the `}` closing a substitution, up to the
+        closing backquote or the next `${`."""
+        end = _TEMPLATE_CHARS.match(self.code, self.at + 1).end()  # type: ignore[union-attr]
+        if self.code.startswith("${", end):
+            return self._make("template", end + 2)
+        return self._make("template", min(end + 1, len(self.code)))
+
+    def _make(self, kind: str, end: int) -> Token:
+        text = self.code[self.at:end]
+        closes = text in _CLOSERS or (kind == "template" and text.startswith("}"))
+        token = Token(kind, text, self.at, end, self.grammar.depth(closes), self.newline)
         self.newline = False
         self.at = end
+        return token
 
-    def _template(self, at: int, start: int) -> None:
-        """Template text from `at` up to its closing backquote or next `${`."""
-        end = _TEMPLATE_CHARS.match(self.code, at).end()
-        if self.code.startswith("${", end):
-            self.stack.append("${")
-            self._emit("template", end + 2, start)
-        else:
-            self._emit("template", min(end + 1, len(self.code)), start)
-
-    def _punct(self) -> None:
-        match = _PUNCT.match(self.code, self.at)
-        text = match.group() if match else self.code[self.at]
-        if text in _OPENERS:
-            self._emit("punct", self.at + 1)
-            self.stack.append(text)
-            return
-        if text in ")]}" and self.stack and self.stack[-1] != "${":
-            self.stack.pop()
-        self._emit("punct", self.at + len(text))
-
-    def _regex_allowed(self) -> bool:
-        if not self.tokens:
-            return True
-        last = self.tokens[-1]
-        if last.kind == "name":
-            return last.text in _BEFORE_EXPRESSION
-        if last.kind == "punct":
-            return last.text not in (")", "]")
-        return last.kind == "template" and last.text.endswith("${")

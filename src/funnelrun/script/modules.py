@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import Position, ScriptImportError, ScriptSyntaxError
-from .jslex import Token, over_closing, tokenize
+from .jslex import NOTHING_OPEN, Brackets, Token, lex, over_closing
 
 ModuleResolver = Callable[[str], "tuple[str, str] | None"]
 
@@ -42,7 +42,7 @@ class Unit:
     column: int
     imports: list[Import]
     exports: dict[str, str] = field(default_factory=dict)  # exported name -> local name
-    open_brackets: int = 0  # brackets still open at its end (a later block may close them)
+    open_brackets: Brackets = NOTHING_OPEN  # still open at its end (a later block may close them)
 
 
 def module_name(specifier: str) -> str | None:
@@ -60,9 +60,10 @@ def module_name(specifier: str) -> str | None:
 class _Reader:
     """Tokens of one unit with positions in its file."""
 
-    def __init__(self, filename: str, code: str, line: int, column: int) -> None:
+    def __init__(self, filename: str, code: str, line: int, column: int,
+                 outer: Brackets = NOTHING_OPEN) -> None:
         self.filename, self.code, self.line, self.column = filename, code, line, column
-        self.tokens = tokenize(code)
+        self.tokens, self.open_after = lex(code, outer)
         self.chars = list(code)
 
     def position(self, offset: int) -> Position:
@@ -89,15 +90,15 @@ class _Reader:
 
 
 def parse_unit(filename: str, code: str, line: int, column: int, *, module: bool,
-               open_brackets: int = 0) -> Unit:
+               open_brackets: Brackets = NOTHING_OPEN) -> Unit:
     """Read and rewrite one block or module. `open_brackets`: brackets the page's earlier
     blocks left open, which this block may close (a page's blocks run as one script)."""
-    reader = _Reader(filename, code, line, column)
-    closing, depth = over_closing(reader.tokens, open_brackets)
+    reader = _Reader(filename, code, line, column, open_brackets)
+    closing, _ = over_closing(reader.tokens, open_brackets.depth)
     if closing is not None:
         reader.fail(f"unexpected '{closing.text[0]}': it closes a bracket this script never "
                     "opened", closing, ScriptSyntaxError)
-    unit = Unit(filename, code, line, column, [], open_brackets=depth)
+    unit = Unit(filename, code, line, column, [], open_brackets=reader.open_after)
     index = 0
     while (token := reader.token(index)) is not None and _is_import(reader, index):
         imported, index = _read_import(reader, index)

@@ -2,10 +2,13 @@
 //
 // Evaluated in every fresh context before any user code; its value is one `control` function
 // that only Python holds. Actions are recorded, as JSON text made at call time, in a closure
-// the script cannot reach. Python re-validates every record (funnelrun.script.actions), so
-// this file checks only what a call must answer synchronously (session.get/set, setCustomer)
-// and otherwise records arguments. Kept small on purpose: QuickJS compiles it for every
-// request, at about 45 µs per KB.
+// the script cannot reach: no frame of this file is beneath the script when it starts (Python
+// calls the bundle itself), the stack-trace API that would hand out the functions on the stack
+// is closed below, and `control` refuses to be set up twice. Python re-validates every record
+// and enforces every cap again (funnelrun.script.actions), so this file checks only what a
+// call must answer synchronously (session.get/set, setCustomer) and otherwise records
+// arguments. Kept small on purpose: QuickJS compiles it for every request, at about 45 µs
+// per KB.
 (function () {
   "use strict";
   // Intrinsics, captured before user code can replace globals or prototypes.
@@ -23,8 +26,24 @@
   const list = () => setPrototypeOf([], null);
   const push = (array, value) => { array[array.length] = value; };
 
+  // QuickJS-ng implements V8's stack-trace API: a function in `Error.prepareStackTrace` gets
+  // CallSites whose getFunction() returns every function on the stack, this file's included.
+  // The engine keeps the hook and the frame limit in slots of its own, reached only through
+  // these two accessors: fixed data properties in their place leave them at their defaults
+  // (no hook, 10 frames) for good. Stacks stay strings, and no user code runs while an error
+  // is built (a stackTraceLimit with a valueOf would).
+  const fixed = (object, key, value) =>
+    define(object, key, { value: value, writable: false, configurable: false });
+  fixed(Err, "prepareStackTrace", undefined);
+  fixed(Err, "stackTraceLimit", 10);
+  // Promise.prototype.then looks up the promise's constructor and its species: fixed, so that
+  // attaching to the script's promise (below) runs no user code either.
+  fixed(P.prototype, "constructor", P);
+  const species = O.getOwnPropertyDescriptor(P, Symbol.species).get;
+  define(P, Symbol.species, { get: species, configurable: false });
+
   const records = list(), logs = list(), writes = { __proto__: null }, waiting = { __proto__: null };
-  let rules, keyPattern, request, snapshot, bytes, customer, isCustomer, quota, main;
+  let rules, keyPattern, request, snapshot, bytes, customer, isCustomer, quota, main, stage = 0;
   let calls = list(), dropped = 0, logsDropped = 0, logChars = 0, callCount = 0;
   let ended = null, stop = null, outcome = { __proto__: null, state: "pending" };
 
@@ -58,8 +77,36 @@
     }
   }
 
+  // -- depth: data nested deeper than jsondata.MAX_DEPTH is refused here as in Python (a record
+  // deep enough would be more than Python can parse, and every action lost).
+
+  function depthReason() {
+    return "value is nested deeper than " + rules.max_depth + " levels of arrays and objects";
+  }
+
+  // Cheap first: JSON text with no more "[" and "{" than the limit cannot nest deeper.
+  function tooDeep(text) {
+    const limit = rules.max_depth;
+    let count = 0;
+    if (text.length <= 2 * limit) return false;
+    for (let at = indexOf(text, "["); at !== -1 && count <= limit; at = indexOf(text, "[", at + 1)) count++;
+    for (let at = indexOf(text, "{"); at !== -1 && count <= limit; at = indexOf(text, "{", at + 1)) count++;
+    return count > limit && deeper(parse(text), limit);
+  }
+
+  // Whether JSON data (own data properties only: no getter runs) nests more than `room` levels;
+  // it recurses at most `room` calls deep.
+  function deeper(value, room) {
+    if (value === null || typeof value !== "object") return false;
+    if (room === 0) return true;
+    const keys = names(value);
+    for (let i = 0; i < keys.length; i++) if (deeper(value[keys[i]], room - 1)) return true;
+    return false;
+  }
+
   // A call's arguments as Python reads them: JSON, with `missing` listing those JSON would
-  // lose or change (undefined, NaN, functions, cyclic objects...) as [index, type, reason].
+  // lose or change (undefined, NaN, functions, cyclic objects, data nested too deep...) as
+  // [index, type, reason].
   function recorder(call, terminal) {
     return function () {
       guard(call);
@@ -85,12 +132,27 @@
         }
         text = stringify({ __proto__: null, op: call, args: args, missing: missing });
       }
+      if (tooDeep(text)) text = withoutDeepArgs(call, text, args, missing);
       record(text, terminal);
       if (terminal) {
         ended = call;
         throw (stop = freeze(new Err("the script ended with " + call + "()")));
       }
     };
+  }
+
+  // The record again, with the arguments nested too deep left out (as `missing`).
+  function withoutDeepArgs(call, text, args, missing) {
+    const sent = parse(text).args;
+    let changed = false;
+    for (let i = 0; i < args.length; i++) {
+      if (deeper(sent[i], rules.max_depth)) {
+        args[i] = null;
+        push(missing, [i, "object", depthReason()]);
+        changed = true;
+      }
+    }
+    return changed ? stringify({ __proto__: null, op: call, args: args, missing: missing }) : text;
   }
 
   function deepFreeze(value) {
@@ -137,6 +199,7 @@
       text = toJson(value);
       const size = typeof text === "string" ? utf8Length(text) : 0;
       if (typeof text !== "string") refusal = text.reason;
+      else if (tooDeep(text)) refusal = depthReason();
       else if (size > rules.max_value) refusal = "value is " + size + " bytes; the limit is " + rules.max_value;
       else total += utf8Length(key) + size;
     }
@@ -191,13 +254,16 @@
     return null;
   }
 
-  // Async host calls: a promise Python settles from its pump loop (engine.py).
-  function hostCall(call, args, failure, convert) {
+  // Async host calls: a promise Python settles from its pump loop (engine.py). The one
+  // argument is a plain value (null, a number or a string): handing it over runs no user code.
+  function hostCall(call, arg, failure, convert) {
     guard(call);
     if (callCount >= rules.max_host_calls) {
       warn(call, "more than " + rules.max_host_calls + " host calls in one run");
       return new P((resolve) => resolve(failure));
     }
+    const args = list();
+    push(args, arg);
     push(calls, { __proto__: null, id: ++callCount, op: call, args: args });
     return new P((resolve) => { waiting[callCount] = (value) => resolve(convert(value)); });
   }
@@ -206,15 +272,18 @@
     // Only plain values go to Python, which refuses anything but a number (or nothing).
     const given = ttl === undefined || ttl === null || (typeof ttl === "number" && finite(ttl))
       ? (ttl === undefined ? null : ttl) : "invalid";
-    return hostCall("session.getToken", [given], null,
+    return hostCall("session.getToken", given, null,
       (token) => (typeof token === "string" ? token : null));
   }
 
   function setFromToken(token) {
-    return hostCall("session.setFromToken", [typeof token === "string" ? token : null], false, (answer) => {
-      const login = answer !== null && typeof answer === "object" && answer.ok === true;
-      if (login && answer.customer !== null && typeof answer.customer === "object") {
-        customer = deepFreeze(answer.customer);
+    return hostCall("session.setFromToken", typeof token === "string" ? token : null, false, (answer) => {
+      // Python's JSON, parsed: own properties only are read, so no inherited getter runs.
+      const own = (key) => answer !== null && typeof answer === "object" && hasOwn(answer, key)
+        ? answer[key] : undefined;
+      const login = own("ok") === true, found = own("customer");
+      if (login && found !== null && typeof found === "object") {
+        customer = deepFreeze(found);
         isCustomer = true;
       }
       return login || answer === true;
@@ -279,7 +348,8 @@
     define(globalThis, "is_customer", { get: () => isCustomer });
   }
 
-  function start(text, bundle) {
+  // The request's globals and the session, before any user code runs.
+  function start(text) {
     const config = parse(text);
     define(globalThis, "request", { value: request = deepFreeze(config.request) });
     snapshot = setPrototypeOf(config.session, null);
@@ -287,16 +357,20 @@
     customer = deepFreeze(config.customer);
     isCustomer = config.is_customer === true;
     quota = config.login_quota;
-    main = bundle();
-    attach();
   }
 
-  // Also called when the pump finds nothing to do: a reaction lost to an out-of-memory
-  // failure is queued again, so a rejected run is not taken for one that waits forever.
+  // Python calls the bundle itself (so no frame of this file is beneath the script's code)
+  // and hands its promise here. then() reads the promise's constructor and species, fixed
+  // above, so no user code runs beneath this frame. Also called when the pump finds nothing
+  // to do: a reaction lost to an out-of-memory failure is queued again, so a rejected run is
+  // not taken for one that waits forever.
   function attach() {
     then(main, () => settled(true), (error) => settled(stop !== null && error === stop, error));
   }
 
+  // A promise reaction: reading the error (name, message, stack) can run the script's own
+  // getters above this frame; with the stack-trace API closed they cannot reach it, and if
+  // they could, they could only misreport the script's own outcome.
   function settled(ok, error) {
     if (outcome.state !== "pending") return;
     let info = null;
@@ -312,15 +386,27 @@
     outcome = { __proto__: null, state: ok ? "ok" : "error", error: info };
   }
 
-  return function control(op, text, bundle) {
+  // Setting up happens once, in order: rules, start, attach. Anything else means the caller
+  // is not Python (a script that reached this function), and is refused.
+  function step(expected) {
+    if (stage++ !== expected) throw new Err("control: step " + expected + " out of order");
+  }
+
+  // Python's handle on the run. Its text arguments are JSON that Python wrote, parsed into
+  // plain data, so apart from `attach` (see there) no operation reads a value the script made.
+  // Once started, only the script itself could be harmed by another caller: `poll`, `settle`
+  // and `drain` reach nothing but this run's own calls and records, which Python checks again.
+  return function control(op, text, promise) {
     switch (op) {
       case "rules":
+        step(0);
         rules = parse(text);
         keyPattern = new RegExp("^(?:" + rules.key_pattern + ")$");
         rules.reserved = O.fromEntries(rules.reserved.map((key) => [key, true]));
         rules.fields = O.fromEntries(rules.customer_fields.map((key) => [key, true]));
         return defineApi();
-      case "start": return start(text, bundle);
+      case "start": return step(1), start(text);
+      case "attach": return step(2), main = promise, attach();
       case "reattach": return attach();
       case "outcome": return stringify(outcome);
       case "poll": {
@@ -332,7 +418,7 @@
       }
       case "settle": {
         const answers = parse(text);
-        for (let i = 0; i < answers.length; i++) {
+        for (let i = 0; i < answers.length; i++) {  // Python always sends both id and value
           const resolve = waiting[answers[i].id];
           delete waiting[answers[i].id];
           if (resolve !== undefined) resolve(answers[i].value);

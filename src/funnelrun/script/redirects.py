@@ -1,29 +1,35 @@
-"""Redirect targets a script may send visitors to: local paths and http(s) URLs, nothing else."""
+"""Redirect targets a script may send visitors to: local paths and http(s) URLs, parsed as a
+browser parses them (the WHATWG URL standard, through ada-url) and sent in canonical form."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote
+
+from ada_url import URL
 
 from .limits import MAX_REDIRECT_BYTES
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 DEFAULT_STATUS = 302
+# Local paths are resolved against this origin, then sent without it.
+LOCAL_ORIGIN = "http://local.invalid"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_HOST = re.compile(r"(?:[A-Za-z0-9\-_]+(?:\.[A-Za-z0-9\-_]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
-# Control, format (bidi overrides, zero-width), and space/separator characters: a browser may
-# drop or reinterpret them, so a target holding one is refused rather than cleaned.
+_AUTHORITY_END = re.compile(r"[/?#]")
+# Control, format (bidi overrides, zero-width), and space/separator characters: the URL parser
+# drops some of them silently and a browser may reinterpret others, so a target holding one
+# is refused rather than cleaned. Backslashes too: the parser reads them as slashes.
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
-_ASCII_PRINTABLE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
 def check_target(url: object) -> tuple[str | None, str | None]:
     """(the target to send, None) for an allowed redirect target, or (None, why not).
 
     Allowed: a path beginning with a single "/", or an absolute http:// or https:// URL (the
-    scheme in lower case) with a host and no credentials. Non-ASCII characters are sent
-    percent-encoded.
+    scheme in lower case) with an ASCII host and no credentials, that a browser can parse. The
+    target sent is the parser's canonical form (`href`, or for a path its path, query and
+    fragment): ASCII, percent-encoded, and parsed again to itself.
     """
     if not isinstance(url, str):
         return None, "target must be a string"
@@ -34,10 +40,7 @@ def check_target(url: object) -> tuple[str | None, str | None]:
     refusal = _character_refusal(url, "") or _character_refusal(unquote(url), "percent-encoded ")
     if refusal:
         return None, refusal
-    refusal = _path_refusal(url) if url.startswith("/") else _url_refusal(url)
-    if refusal:
-        return None, refusal
-    return quote(url, safe=_ASCII_PRINTABLE), None
+    return _local(url) if url.startswith("/") else _absolute(url)
 
 
 def _character_refusal(url: str, label: str) -> str | None:
@@ -51,27 +54,37 @@ def _character_refusal(url: str, label: str) -> str | None:
     return None
 
 
-def _path_refusal(url: str) -> str | None:
-    decoded = unquote(url)
-    if url.startswith("//") or decoded.startswith("//"):
-        return "target must not start with '//' (that leaves the site)"
-    return None
+def _local(url: str) -> tuple[str | None, str | None]:
+    if url.startswith("//") or unquote(url).startswith("//"):
+        return None, "target must not start with '//' (that leaves the site)"
+    parsed = URL(url, LOCAL_ORIGIN)  # a path with one leading "/" always parses
+    target = parsed.pathname + parsed.search + parsed.hash
+    if target.startswith("//"):  # "/.//evil.com" and "/a/..//evil.com" come out as "//evil.com"
+        return None, f"target's path resolves to '{parsed.pathname}', which would leave the site"
+    return target, None
 
 
-def _url_refusal(url: str) -> str | None:
+def _absolute(url: str) -> tuple[str | None, str | None]:
     scheme = _SCHEME.match(url)
     if scheme is None:
-        return "target must be a path starting with '/' or an http:// or https:// URL"
+        return None, "target must be a path starting with '/' or an http:// or https:// URL"
     name = scheme.group(1)
     if name.lower() not in ("http", "https"):
-        return f"scheme '{name}:' is not allowed; only http:// and https://"
+        return None, f"scheme '{name}:' is not allowed; only http:// and https://"
     if name not in ("http", "https"):
-        return f"scheme must be written in lower case: '{name.lower()}://'"
+        return None, f"scheme must be written in lower case: '{name.lower()}://'"
     if not url.startswith(f"{name}://"):
-        return f"expected '//' and a host after '{name}:'"
-    netloc = urlsplit(url).netloc
-    if "@" in netloc:
-        return "target must not carry credentials (user@host)"
-    if not netloc or not _HOST.fullmatch(netloc):
-        return "target needs a valid host (ASCII; use the punycode form of other names)"
-    return None
+        return None, f"expected '//' and a host after '{name}:'"
+    rest = url[len(name) + 3:]
+    authority = rest[:end.start()] if (end := _AUTHORITY_END.search(rest)) else rest
+    if "@" in authority:
+        return None, "target must not carry credentials (user@host)"
+    if not authority:
+        return None, "target needs a host"
+    if not authority.isascii() or "%" in authority:
+        return None, "target needs an ASCII host, not percent-encoded (use the punycode form " \
+                     "of other names)"
+    try:
+        return URL(url).href, None
+    except ValueError:
+        return None, f"'{authority}' is not a valid host and port (as a browser parses URLs)"

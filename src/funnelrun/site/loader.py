@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import ScriptError, SiteError, SourceError
-from ..script import Bundle, ScriptBlock, build_bundle, check_bundle, find_backend_scripts
+from ..script import (
+    Bundle,
+    ScriptBlock,
+    build_bundle,
+    check_script_syntax,
+    find_backend_scripts,
+)
 from ..template import Environment, Template, TemplateSource
-from .brand import BrandSettings, load_brand_settings, read_text
+from .brand import BRAND_FILE, BrandSettings, load_brand_settings, read_text
+from .files import SiteFolder
 from .pages import PageSource, load_page
 from .routes import RouteTable
 
@@ -58,7 +65,7 @@ class Brand:
 class Site:
     root: Path
     brands: dict[str, Brand]
-    problems: list[SourceError] = field(default_factory=list)  # non-fatal: script syntax errors
+    problems: list[SourceError] = field(default_factory=list)  # non-fatal: scripts not built
 
     def brand_for_host(self, host: str) -> Brand | None:
         """The brand serving `host` (lower-case, no port): by domain, else default, else sole."""
@@ -92,8 +99,9 @@ class SiteInvalid(SiteError):
 def load_site(root: Path) -> Site:
     """Load and compile a site; raise SiteInvalid listing every problem that stops serving it.
 
-    Script syntax errors do not stop the site (the page still renders, SPEC §3.1); they are
-    kept in `Site.problems` for `funnelrun check` and the start-up log.
+    No JavaScript runs here: templates are compiled and scripts bundled in Python. A script
+    that cannot be built (a bad import) does not stop the site (the page still renders, SPEC
+    §3.1); it is kept in `Site.problems`. Syntax errors need the engine: `check_scripts`.
     """
     site, fatal = _load(Path(root))
     if fatal:
@@ -101,10 +109,19 @@ def load_site(root: Path) -> Site:
     return site
 
 
+def check_scripts(site: Site) -> list[ScriptError]:
+    """The syntax errors of every page's script, compiled in an executor process, never in
+    this one (funnelrun.script.syntax). Like `Site.problems`, they do not stop the site."""
+    return check_script_syntax(
+        (page.display, page.bundle) for page in site.pages() if page.bundle is not None
+    )
+
+
 def check_site(root: Path) -> list[SourceError]:
-    """Every problem of a site, fatal or not, in file order (for `funnelrun check`)."""
+    """Every problem of a site, fatal or not (for `funnelrun check`): the ones that stop it,
+    then scripts that cannot be built, then script syntax errors."""
     site, fatal = _load(Path(root))
-    return fatal + site.problems
+    return [*fatal, *site.problems, *check_scripts(site)]
 
 
 def _load(root: Path) -> tuple[Site, list[SourceError]]:
@@ -115,20 +132,19 @@ def _load(root: Path) -> tuple[Site, list[SourceError]]:
         problems.add(SiteError(f"{root}: no '{BRANDS_DIR}' folder; expected "
                                f"{BRANDS_DIR}/<brand>/pages/index.html", None))
         return Site(root, brands), problems.items
-    for folder in sorted(p for p in brands_dir.iterdir() if p.is_dir()):
-        with problems.collect():
-            brand = _load_brand(root, folder, problems)
-            brands[brand.id] = brand
+    site_folder = SiteFolder(root, report=problems.add)
+    with problems.collect():
+        site_folder.check(brands_dir)
+        for folder in site_folder.folders(brands_dir):
+            with problems.collect():
+                brand = _load_brand(site_folder, folder, problems)
+                brands[brand.id] = brand
     if not brands and not problems.items:
         problems.add(SiteError(f"{brands_dir}: no brands; expected a folder per brand", None))
     with problems.collect():
         _check_hosts(brands)
     site = Site(root, brands)
-    for page in site.pages():
-        if page.script_problem is not None:
-            site.problems.append(page.script_problem)
-        elif page.bundle is not None:
-            site.problems.extend(check_bundle(page.bundle))
+    site.problems.extend(page.script_problem for page in site.pages() if page.script_problem)
     return site, problems.items
 
 
@@ -153,34 +169,30 @@ class _Problems:
             self.add(error)
 
 
-def _relative(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
-
-
-def _files(folder: Path, suffix: str) -> list[Path]:
-    return sorted(p for p in folder.rglob(f"*{suffix}") if p.is_file()) if folder.is_dir() else []
-
-
-def _load_brand(root: Path, folder: Path, problems: _Problems) -> Brand:
-    display = _relative(root, folder)
-    settings = load_brand_settings(folder, f"{display}/brand.toml")
+def _load_brand(site_folder: SiteFolder, folder: Path, problems: _Problems) -> Brand:
+    display = site_folder.display(folder)
+    site_folder.check(folder / BRAND_FILE)
+    settings = load_brand_settings(folder, f"{display}/{BRAND_FILE}")
     brand = Brand(settings=settings, folder=folder, display=display)
 
-    for path in _files(folder / "components", ".html"):
+    for path in site_folder.files(folder / "components", ".html"):
         with problems.collect():
             name = path.relative_to(folder / "components").with_suffix("").as_posix()
-            template, blocks = split_scripts(read_text(path, _relative(root, path)))
-            brand.components[name] = TemplateSource(template, _relative(root, path), 1)
+            template, blocks = split_scripts(read_text(path, site_folder.display(path)),
+                                             site_folder.display(path))
+            brand.components[name] = TemplateSource(template, site_folder.display(path), 1)
             brand.component_scripts[name] = blocks
-    for path in _files(folder / "modules", ".js"):
+    for path in site_folder.files(folder / "modules", ".js"):
         name = path.relative_to(folder / "modules").with_suffix("").as_posix()
         with problems.collect():
-            brand.modules[name] = (read_text(path, _relative(root, path)), _relative(root, path))
+            brand.modules[name] = (read_text(path, site_folder.display(path)),
+                                   site_folder.display(path))
 
-    for path in _files(folder / "pages", ".html"):
+    for path in site_folder.files(folder / "pages", ".html"):
         with problems.collect():
             relative = PurePosixPath(path.relative_to(folder / "pages").as_posix())
-            source = load_page(relative, _relative(root, path), read_text(path, _relative(root, path)))
+            display = site_folder.display(path)
+            source = load_page(relative, display, read_text(path, display))
             page = _compile_page(brand, source)
             brand.routes.add(source.route, page, source.display)
     for name in brand.components:
@@ -190,7 +202,7 @@ def _load_brand(root: Path, folder: Path, problems: _Problems) -> Brand:
 
 
 def _compile_page(brand: Brand, source: PageSource) -> Page:
-    body, blocks = split_scripts(source.body, first_line=source.first_line)
+    body, blocks = split_scripts(source.body, source.display, first_line=source.first_line)
     template = brand.env.compile(body, source.display, first_line=source.first_line)
     seen: set[str] = set()  # component names already included
     parts = [*_layout_parts(brand, template, seen), (source.display, blocks)]
@@ -246,27 +258,37 @@ def _check_hosts(brands: dict[str, Brand]) -> None:
         )
 
 
-def split_scripts(source: str, first_line: int = 1) -> tuple[str, list[ScriptBlock]]:
+def split_scripts(source: str, filename: str,
+                  first_line: int = 1) -> tuple[str, list[ScriptBlock]]:
     """A template's backend script blocks, and the template without them.
 
     Each block becomes a template comment of the same lines and columns, so the template
     engine drops lines that held only a script and error positions stay those of the file.
-    A block inside a `{{-- --}}` comment is commented out: removed, never run.
+    A block inside a `{{-- --}}` comment is commented out: removed, never run. Comments are
+    found in the template as the engine will see it, every block blanked: a `{{--` or `--}}`
+    inside a script's code is code. A block that never ends is a SiteError.
     """
-    blocks = find_backend_scripts(source, first_line=first_line)
+    blocks = find_backend_scripts(source, first_line, filename=filename)
     if not blocks:
         return source, []
-    comments = [match.span() for match in _TEMPLATE_COMMENT.finditer(source)]
-    pieces, position, running = [], 0, []
+    masked = "".join(_pieces(source, blocks, lambda block, text: _blank(text, as_comment=False)))
+    comments = [match.span() for match in _TEMPLATE_COMMENT.finditer(masked)]
+    running = [b for b in blocks if not any(start < b.start < end for start, end in comments)]
+    starts = {block.start for block in running}
+    template = "".join(_pieces(source, blocks,
+                               lambda block, text: _blank(text, as_comment=block.start in starts)))
+    return template, running
+
+
+def _pieces(source: str, blocks: list[ScriptBlock],
+            replace: Callable[[ScriptBlock, str], str]) -> Iterator[str]:
+    """`source` with each block's text replaced by `replace(block, text)`."""
+    position = 0
     for block in blocks:
-        commented_out = any(start < block.start < end for start, end in comments)
-        pieces.append(source[position : block.start])
-        pieces.append(_blank(source[block.start : block.end], as_comment=not commented_out))
+        yield source[position:block.start]
+        yield replace(block, source[block.start:block.end])
         position = block.end
-        if not commented_out:
-            running.append(block)
-    pieces.append(source[position:])
-    return "".join(pieces), running
+    yield source[position:]
 
 
 def _blank(removed: str, *, as_comment: bool) -> str:

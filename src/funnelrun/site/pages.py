@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..errors import Position, SiteError
+from ..script.redirects import check_target
 from .tomltext import key_position, parse_toml, type_name, unknown_key_message
 
 FRONT_MATTER_FENCE = "+++"
@@ -93,22 +94,14 @@ def _front_matter(toml_text: str, display: str, source: str) -> FrontMatter:
                 "'login_redirect' has no effect without 'requires_login = true'",
                 position, source=source,
             )
-        if not is_local_path(redirect):
+        redirect, refusal = check_target(redirect) if redirect.startswith("/") else (None, "")
+        if redirect is None:
             raise SiteError(
                 f"'login_redirect' must be a path on this site such as \"/login\", "
-                f"got {redirect!r}",
+                f"got {data['login_redirect']!r}{f' ({refusal})' if refusal else ''}",
                 position, source=source,
             )
     return FrontMatter(data.get("requires_login", False), redirect)
-
-
-def is_local_path(target: str) -> bool:
-    """A path beginning with one `/` and free of backslashes, whitespace and control chars."""
-    return (
-        target.startswith("/")
-        and not target.startswith("//")
-        and not any(ch == "\\" or ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)
-    )
 
 
 def load_page(relative: PurePosixPath, display: str, text: str) -> PageSource:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,7 +29,8 @@ class SessionWrite:
 
     `changes` maps key to JSON text, or to None to delete the key. With `replaces` the id was
     regenerated: the old session's items (all, or only those in `keep`) move to `session_id`.
-    `created_at` / `expires_at` apply only when this write creates the session.
+    `created_at` / `expires_at` apply only when this write creates the session. With
+    `max_bytes`, the session (keys and JSON texts, in UTF-8 bytes) must not grow past it.
     """
 
     session_id: str
@@ -38,6 +40,15 @@ class SessionWrite:
     create: bool = False
     replaces: str | None = None
     keep: frozenset[str] | None = None
+    max_bytes: int | None = None
+
+
+class SaveResult(enum.Enum):
+    """How a `SessionWrite` ended. Nothing is written unless it is SAVED."""
+
+    SAVED = "saved"
+    ENDED = "ended"  # the session expired, or a concurrent regeneration removed it
+    TOO_LARGE = "too_large"  # the session would have grown past `max_bytes`
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +91,8 @@ class Store(Protocol):
         """The session, or None when it does not exist or has expired."""
         ...
 
-    async def save_session(self, write: SessionWrite) -> bool:
-        """Apply one request's session write in one transaction.
+    async def save_session(self, write: SessionWrite) -> SaveResult:
+        """Apply one request's session write in one transaction, all of it or nothing.
 
         - `replaces` set: create `session_id`, move the old session's items over (only those
           in `keep` when given), delete the old session, then apply `changes`. When the old
@@ -89,7 +100,10 @@ class Store(Protocol):
         - else, the session exists and is live: apply `changes` key by key, so concurrent
           requests writing different keys never lose each other's writes.
         - else, `create`: create the session with `changes`.
-        - else (expired, or removed by a concurrent regeneration): write nothing, return False.
+        - else (expired, or removed by a concurrent regeneration): write nothing, ENDED.
+
+        The size rule is checked inside the transaction, on the session as it is then (other
+        requests' writes included): past `max_bytes` nothing is written, TOO_LARGE.
         """
         ...
 

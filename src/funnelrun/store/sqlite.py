@@ -16,6 +16,7 @@ from funnelrun.store.base import (
     Clock,
     RequestRecord,
     RequestSummary,
+    SaveResult,
     SessionWrite,
     StoredSession,
 )
@@ -82,9 +83,12 @@ class SQLiteStore:
     async def load_session(self, session_id: str) -> StoredSession | None:
         return await self._run(ops.load_session, self._clock(), session_id)
 
-    async def save_session(self, write: SessionWrite) -> bool:
+    async def save_session(self, write: SessionWrite) -> SaveResult:
         now = self._clock()
-        return await self._run_write(now, ops.in_transaction, ops.save_session, now, write)
+        try:
+            return await self._run_write(now, ops.in_transaction, ops.save_session, now, write)
+        except ops.SessionTooLarge:  # the transaction was rolled back: nothing written
+            return SaveResult.TOO_LARGE
 
     async def delete_session(self, session_id: str) -> None:
         await self._run_write(self._clock(), ops.in_transaction, ops.drop_session, session_id)

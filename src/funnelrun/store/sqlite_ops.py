@@ -15,6 +15,7 @@ from funnelrun.store.base import (
     REQUEST_MAX_AGE_S,
     RequestRecord,
     RequestSummary,
+    SaveResult,
     SessionWrite,
     StoredSession,
 )
@@ -97,21 +98,42 @@ def load_session(conn: sqlite3.Connection, now: float, session_id: str) -> Store
     return StoredSession(session_id, rows[0][0], rows[0][1], items)
 
 
-def save_session(conn: sqlite3.Connection, now: float, write: SessionWrite) -> bool:
+class SessionTooLarge(Exception):
+    """Raised inside a save's transaction to roll it back: the session grew past its limit."""
+
+
+def save_session(conn: sqlite3.Connection, now: float, write: SessionWrite) -> SaveResult:
+    """Run in a transaction (`in_transaction`); raises SessionTooLarge to roll it back."""
     if write.replaces is not None:
         _regenerate(conn, now, write)
-        return True
-    row = conn.execute(
-        "SELECT expires_at FROM sessions WHERE id = ?", (write.session_id,)
-    ).fetchone()
-    if row is None or row[0] <= now:
-        if not write.create:
-            return False
-        if row is not None:
-            drop_session(conn, write.session_id)  # expired, not yet purged
-        _insert_session(conn, write)
-    _apply_changes(conn, write.session_id, write.changes)
-    return True
+    else:
+        row = conn.execute(
+            "SELECT expires_at FROM sessions WHERE id = ?", (write.session_id,)
+        ).fetchone()
+        if row is None or row[0] <= now:
+            if not write.create:
+                return SaveResult.ENDED
+            if row is not None:
+                drop_session(conn, write.session_id)  # expired, not yet purged
+            _insert_session(conn, write)
+        _apply_changes(conn, write.session_id, write.changes)
+    if write.max_bytes is not None and _grows(write) and \
+            _session_bytes(conn, write.session_id) > write.max_bytes:
+        raise SessionTooLarge(write.session_id)
+    return SaveResult.SAVED
+
+
+def _grows(write: SessionWrite) -> bool:
+    return any(text is not None for text in write.changes.values())
+
+
+def _session_bytes(conn: sqlite3.Connection, session_id: str) -> int:
+    """The session's size as funnelrun.session counts it: UTF-8 bytes of keys and values."""
+    return conn.execute(
+        "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0)"
+        " FROM session_items WHERE session_id = ?",
+        (session_id,),
+    ).fetchone()[0]
 
 
 def _regenerate(conn: sqlite3.Connection, now: float, write: SessionWrite) -> None:

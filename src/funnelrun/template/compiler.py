@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NoReturn
 
-from funnelrun.template import nodes
+from funnelrun.template import html_context, nodes
+from funnelrun.template.html_context import Context
 from funnelrun.template.lexer import TemplateSource, fail
 
 # Built-in functions: name → (runtime helper, whether it needs the session items first).
@@ -27,6 +28,25 @@ _ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
 _COMPARISONS = {"===": "strict_eq", "==": "loose_eq", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _NEGATED = {"!==": "strict_eq", "!=": "loose_eq"}
 _LOOP_FIELDS = ("index", "first", "last")
+
+# The runtime function that prints an output, by where it sits (values.py has them all).
+_PRINTERS = {
+    html_context.TEXT: "out",
+    html_context.COMMENT: "out",
+    html_context.STYLE: "out",
+    html_context.DOUBLE_QUOTED: "out",
+    html_context.SINGLE_QUOTED: "out",
+    html_context.SCRIPT: "out_script",
+    html_context.TAG: "out_tag",
+    html_context.VALUE_START: "out_value",
+    html_context.UNQUOTED: "out_unquoted",
+}
+_UNQUOTED_KINDS = frozenset({html_context.VALUE_START, html_context.UNQUOTED})
+# Filters whose result holds no quote of their input: text they encode, or numbers and dates.
+_QUOTE_FREE_FILTERS = frozenset({
+    "url_encode", "nl2br", "length", "size", "round", "floor", "ceil", "abs", "number_format",
+    "currency", "date", "date_add", "timeago",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +122,7 @@ class _CodeGenerator:
         self.filter_ids: dict[str, str] = {}
         self.loops: list[_Loop] = []
         self.nonlocals: set[str] | None = None  # inside a block function of a child template
+        self.contexts = html_context.output_contexts(tree)
 
     # -- output plumbing -------------------------------------------------------------------
 
@@ -199,12 +220,46 @@ class _CodeGenerator:
             if isinstance(node, nodes.Text):
                 run.append(repr(node.value))
             elif isinstance(node, nodes.Output):
-                run.append(f"out({self.expr(node.expr)})")
+                run.append(self.output(node))
             else:
                 self.write(run, discard)
                 run = []
                 self.statement(node, discard)
         self.write(run, discard)
+
+    def output(self, node: nodes.Output) -> str:
+        """The code printing `{{ expr }}`, escaped for where it sits; refuses what no escaping
+        can make safe there."""
+        context = self.contexts[id(node)]
+        self.check_markup(node, context)
+        code = self.expr(node.expr)
+        # An event handler is JavaScript in an attribute: values are escaped for a JavaScript
+        # string, except JSON, which is a JavaScript value as it is: HTML-escaped, it decodes
+        # back to itself (`onclick="track({{ x | json }})"`).
+        if context.attribute.startswith("on") and not _is_json(node.expr):
+            code = f"out_script({code})"
+            if context.kind not in _UNQUOTED_KINDS:
+                return code
+        return f"{_PRINTERS[context.kind]}({code})"
+
+    def check_markup(self, node: nodes.Output, context: Context) -> None:
+        """Refuse markup where it breaks the page whatever the value: `| raw` or `| nl2br` in
+        an unquoted attribute value (a space or `>` ends it), and `| raw` of JSON in a
+        double-quoted one (the JSON's own `"` ends it)."""
+        markup = _markup_filters(node.expr)
+        if not markup:
+            return
+        name = context.attribute_label
+        if context.kind in _UNQUOTED_KINDS:
+            self.fail(f"'| {markup[0].name}' in the unquoted value of attribute '{name}': a "
+                      f"space or '>' in the value would end it and start new markup; quote the "
+                      f'value: {name}="{{{{ … }}}}"', node)
+        raw_values = [part.value for part in markup if part.name == "raw"]
+        if context.kind == html_context.DOUBLE_QUOTED and any(map(_carries_json, raw_values)):
+            self.fail(f"'| json | raw' in the double-quoted value of attribute '{name}': the "
+                      f"JSON's own '\"' would end the attribute; leave out '| raw' — "
+                      f"{{{{ … | json }}}} is escaped, and the browser decodes it back to the "
+                      f"same JSON", node)
 
     def write(self, run: list[str], discard: bool) -> None:
         if discard or not run:
@@ -401,6 +456,46 @@ class _CodeGenerator:
             self.filter_ids[node.name] = self.new("f")
         args = [self.expr(node.value), *(self.expr(arg) for arg in node.args)]
         return f"{self.filter_ids[node.name]}({', '.join(args)})"
+
+
+def _markup_filters(expr: nodes.Expr) -> list[nodes.Filter]:
+    """The `| raw` and `| nl2br` filters whose markup an output prints: at its end, or behind
+    `default`, `? :`, `&&` and `||`, which return their operands as they are."""
+    match expr:
+        case nodes.Filter(name="raw" | "nl2br"):
+            return [expr]
+        case nodes.Filter(name="default" | "default_if_none", value=value, args=args):
+            return [part for item in (value, *args) for part in _markup_filters(item)]
+        case nodes.Conditional(then=then, otherwise=otherwise):
+            return _markup_filters(then) + _markup_filters(otherwise)
+        case nodes.Binary(op="&&" | "||", left=left, right=right):
+            return _markup_filters(left) + _markup_filters(right)
+    return []
+
+
+def _is_json(expr: nodes.Expr) -> bool:
+    """Whether an output prints JSON text: `x | json` or `dump(x)`."""
+    match expr:
+        case nodes.Filter(name="json") | nodes.Call(func=nodes.Name(name="dump")):
+            return True
+    return False
+
+
+def _carries_json(expr: nodes.Expr) -> bool:
+    """Whether the text of `expr` may hold JSON (with its `"`): a `| json` or `dump()` result
+    not turned into something quote-free (a number, a date, an encoded URL) on the way."""
+    match expr:
+        case nodes.Filter(name="json") | nodes.Call(func=nodes.Name(name="dump")):
+            return True
+        case nodes.Filter(name=name) if name in _QUOTE_FREE_FILTERS:
+            return False
+        case nodes.Binary(op=op, left=left, right=right):
+            return op in ("+", "&&", "||") and (_carries_json(left) or _carries_json(right))
+        case nodes.Conditional(then=then, otherwise=otherwise):
+            return _carries_json(then) or _carries_json(otherwise)
+        case nodes.Unary() | nodes.GetAttr() | nodes.ObjectLiteral():
+            return False  # a boolean, a number, `.length` or undefined, `[object Object]`
+    return any(_carries_json(child) for child in expr.children() if isinstance(child, nodes.Expr))
 
 
 def _literal(value: object) -> str:

@@ -16,11 +16,13 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
+from funnelrun.jsondata import clean_text
+from funnelrun.template.stringify import to_json
 from funnelrun.template.values import (
     UNDEFINED,
     ga,
     iso_datetime,
-    to_json,
+    js_integer,
     to_number,
     to_str,
     truthy,
@@ -41,6 +43,7 @@ MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )
+# Literal alternatives, each tried once per position: linear in the format's length.
 _DATE_TOKEN = re.compile(r"yyyy|yy|MMMM|MMM|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s")
 _DATE_FIELDS: dict[str, Callable[[datetime], str]] = {
     "yyyy": lambda d: f"{d.year:04d}",
@@ -62,9 +65,7 @@ _DATE_FIELDS: dict[str, Callable[[datetime], str]] = {
 }
 _TIMEAGO_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400),
                   ("hour", 3600), ("minute", 60))
-_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
-_WORD = re.compile(r"\S+")
-_MS_TIMESTAMP = re.compile(r"-?[0-9]+")
+_WORD = re.compile(r"\S+")  # each match consumes its run of non-space: linear
 
 
 def _now() -> datetime:
@@ -92,6 +93,8 @@ def _number(value: Any) -> int | float | None:
 
 def _integer(arg: Any, fallback: int) -> int:
     """An integer argument (JavaScript ToIntegerOrInfinity, within reason)."""
+    if type(arg) is int:
+        return arg
     number = _number(arg)
     return fallback if number is None else int(number)
 
@@ -115,18 +118,24 @@ def to_datetime(value: Any) -> datetime | None:
         text = value.strip()
         if text == "now":
             return _now()
-        if not _MS_TIMESTAMP.fullmatch(text):
+        if not _is_integer_text(text):
             try:
                 return to_datetime(datetime.fromisoformat(text))
             except ValueError:
                 return None
-        value = int(text)
+        value = to_number(text)  # long digit strings become a double, not int()'s ValueError
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(value / 1000, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     return None
+
+
+def _is_integer_text(text: str) -> bool:
+    """Whether `text` is `-?[0-9]+` (a ms timestamp)."""
+    digits = text[1:] if text.startswith("-") else text
+    return digits.isdigit() and digits.isascii()
 
 
 # -- values and text ---------------------------------------------------------------------------
@@ -220,15 +229,49 @@ def nl2br(value: Any) -> Markup:
 
 
 def strip_tags(value: Any) -> str:
-    """Remove HTML tags and comments; the text between them stays (and is escaped on output)."""
-    return _TAG.sub("", to_str(value))
+    """Remove HTML tags and comments; the text between them stays (and is escaped on output).
+
+    A comment runs from `<!--` to the next `-->`, a tag from `<` to the next `>`; a `<` with
+    no `>` after it stays. One pass over the text, so any input takes linear time (the regular
+    expression `<!--.*?-->|<[^>]*>` it replaces rescanned the rest of the text at every `<`).
+    """
+    text = to_str(value)
+    kept: list[str] = []
+    pos = 0
+    comment_ends_left = True  # once no `-->` follows some point, none follows a later one
+    while (start := text.find("<", pos)) >= 0:
+        end = -1
+        if comment_ends_left and text.startswith("<!--", start):
+            end = text.find("-->", start + 4)
+            comment_ends_left = end >= 0
+            end = end + 3 if end >= 0 else -1
+        if end < 0:
+            end = text.find(">", start + 1)
+            if end < 0:
+                break  # no `>` after this `<`, so none after any later one either
+            end += 1
+        kept.append(text[pos:start])
+        pos = end
+    kept.append(text[pos:])
+    return "".join(kept)
 
 
 def url_encode(value: Any) -> str:
-    """encodeURIComponent; an object becomes a query string (`a=1&b=x%20y`)."""
+    """encodeURIComponent; an object becomes a query string (`a=1&b=x%20y`), its values
+    printed as text (a nested object is `%5Bobject%20Object%5D`, as URLSearchParams has it).
+
+    An unpaired surrogate, which encodeURIComponent would refuse, is encoded as U+FFFD."""
     if isinstance(value, dict):
-        return "&".join(f"{url_encode(key)}={url_encode(item)}" for key, item in value.items())
-    return quote(to_str(value), safe="!~*'()")
+        return "&".join(f"{_component(key)}={_component(item)}" for key, item in value.items())
+    return _component(value)
+
+
+def _component(value: Any) -> str:
+    text = to_str(value)
+    try:
+        return quote(text, safe="!~*'()")
+    except UnicodeEncodeError:  # an unpaired surrogate
+        return quote(clean_text(text), safe="!~*'()")
 
 
 def length(value: Any) -> int:
@@ -239,12 +282,14 @@ def length(value: Any) -> int:
 
 
 def raw(value: Any) -> Markup:
-    """Print without HTML escaping."""
+    """Print without HTML escaping. The compiler refuses it inside an unquoted attribute
+    value, and on JSON inside a double-quoted one (compiler.check_markup)."""
     return value if isinstance(value, Markup) else Markup(to_str(value))
 
 
 def json(value: Any) -> Any:
-    """JSON.stringify (with <, >, & and ' as \\u escapes); add `| raw` inside a <script>."""
+    """JSON.stringify (with <, >, & and ' as \\u escapes). Inside a <script>, add `| raw`;
+    inside an attribute, leave it escaped: the browser decodes it back to the same JSON."""
     return to_json(value) if value is not UNDEFINED else UNDEFINED
 
 
@@ -271,17 +316,17 @@ def round_(value: Any, places: Any = 0) -> Any:
         return UNDEFINED
     digits = min(max(_integer(places, 0), -20), 20)
     rounded = _decimal(number, digits)
-    return int(rounded) if digits <= 0 else float(rounded)
+    return js_integer(int(rounded)) if digits <= 0 else float(rounded)
 
 
 def floor(value: Any) -> Any:
     number = _number(value)
-    return UNDEFINED if number is None else math.floor(number)
+    return UNDEFINED if number is None else js_integer(math.floor(number))
 
 
 def ceil(value: Any) -> Any:
     number = _number(value)
-    return UNDEFINED if number is None else math.ceil(number)
+    return UNDEFINED if number is None else js_integer(math.ceil(number))
 
 
 def abs_(value: Any) -> Any:

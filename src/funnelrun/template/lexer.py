@@ -253,9 +253,7 @@ class _Lexer:
             return self.lex_string(pos)
         match = _NUMBER.match(text, pos)
         if match:
-            literal = match.group()
-            value: object = int(literal) if literal.isdigit() else float(literal)
-            return self.token(NUMBER, value, pos), match.end()
+            return self.token(NUMBER, _number_value(match.group()), pos), match.end()
         match = _NAME.match(text, pos)
         if match:
             return self.token(NAME, match.group(), pos), match.end()
@@ -282,6 +280,15 @@ class _Lexer:
                 start,
             )
         return self.token(STRING, "".join(parts), start), pos + 1
+
+
+def _number_value(literal: str) -> int | float:
+    """A number literal as JavaScript reads it: a double. Integers of up to 15 digits (all
+    exact in a double) stay ints; longer ones round, and past the largest double are Infinity,
+    where int() would refuse more than 4300 digits."""
+    if literal.isdigit() and len(literal) <= 15:
+        return int(literal)
+    return float(literal)
 
 
 def _closes(text: str, pos: int, kind: str, depth: list[str]) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 from funnelrun.template import nodes
@@ -38,6 +39,12 @@ _WORD_OPERATORS = frozenset({"and", "or", "not", "eq", "neq", "lt", "lte", "gt",
 _LITERALS = {"true": True, "false": False, "null": None}
 _RESERVED = _WORD_OPERATORS | _LITERALS.keys()
 _CLOSERS = frozenset({"elseif", "else", "endif", "endforeach", "endblock"})
+# How deep a template may nest: far beyond real templates, and well within what Python's
+# recursion limit and its compiler (20 nested loops, 100 indentation levels, 200 nested
+# parentheses in the generated code) take, so deep nesting is a syntax error, not a crash.
+MAX_NESTING = 32  # brackets, `!`/`-` and `? :` inside one another; @if/@foreach/@block
+MAX_LOOPS = 16  # @foreach inside one another
+MAX_CHAIN = 64  # an expression's depth, each link counted (`a + b + …`, `x | f | …`, `a.b.…`)
 
 
 def parse(
@@ -56,6 +63,8 @@ class Parser:
         self.pos = 0
         self.extends: nodes.Extends | None = None
         self.loop_depth = 0
+        self.directive_depth = 0
+        self.expression_depth = 0
         self.statements: dict[str, Callable[[Token], nodes.Stmt]] = {
             "if": self.parse_if,
             "foreach": self.parse_foreach,
@@ -97,6 +106,34 @@ class Parser:
         if token.kind != NAME or token.value in _RESERVED:
             self.fail(f"expected a name {context}, got {describe(token)}", token)
         return token
+
+    @contextlib.contextmanager
+    def nested(self, token: Token, *, directive: bool = False) -> Iterator[None]:
+        """One level deeper, in a directive's body or inside an expression; past MAX_NESTING
+        it is an error at `token`."""
+        attribute = "directive_depth" if directive else "expression_depth"
+        depth = getattr(self, attribute) + 1
+        if depth > MAX_NESTING:
+            what = "@if, @foreach and @block" if directive else "the expression"
+            self.fail(f"{what} nested more than {MAX_NESTING} deep; split it (with @set or a "
+                      "@component)", token)
+        setattr(self, attribute, depth)
+        try:
+            yield
+        finally:
+            setattr(self, attribute, depth - 1)
+
+    def parse_expression(self) -> nodes.Expr:
+        """A whole expression (of an output or a directive argument), checked for depth."""
+        expr = self.parse_pipe()
+        stack = [(expr, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_CHAIN:
+                self.fail(f"the expression is more than {MAX_CHAIN} operations deep; split it "
+                          "with @set", node)  # type: ignore[arg-type]
+            stack.extend((child, depth + 1) for child in node.children())
+        return expr
 
     # -- the template level ----------------------------------------------------------------
 
@@ -160,7 +197,7 @@ class Parser:
 
     def parse_output(self) -> nodes.Output:
         begin = self.next()
-        expr = self.parse_pipe()
+        expr = self.parse_expression()
         end = self.next()
         if end.kind != OUTPUT_END:
             self.fail(f"expected '}}}}' to end the expression, got {describe(end)}", end)
@@ -176,10 +213,10 @@ class Parser:
         self.next()
         args: list[nodes.Expr] = []
         if self.peek().kind != ARGS_END:
-            args.append(self.parse_pipe())
+            args.append(self.parse_expression())
             while self.at_op(","):
                 self.next()
-                args.append(self.parse_pipe())
+                args.append(self.parse_expression())
         self.expect_args_end(directive)
         if not low <= len(args) <= high:
             count = str(low) if low == high else f"{low} to {high}"
@@ -196,16 +233,17 @@ class Parser:
         branches = [(self.parse_args(token, 1, 1)[0], [])]
         expected = "@elseif, @else or @endif"
         ends = ("elseif", "else", "endif")
-        while True:
-            branches[-1][1].extend(self.parse_body(token, expected, ends))
-            end = self.next()
-            if end.value != "elseif":
-                break
-            branches.append((self.parse_args(end, 1, 1)[0], []))
-        otherwise = None
-        if end.value == "else":
-            otherwise = self.parse_body(token, "@endif", ("endif",))
-            self.next()
+        with self.nested(token, directive=True):
+            while True:
+                branches[-1][1].extend(self.parse_body(token, expected, ends))
+                end = self.next()
+                if end.value != "elseif":
+                    break
+                branches.append((self.parse_args(end, 1, 1)[0], []))
+            otherwise = None
+            if end.value == "else":
+                otherwise = self.parse_body(token, "@endif", ("endif",))
+                self.next()
         return nodes.If(branches, otherwise, line=token.line, column=token.column)
 
     def parse_foreach(self, token: Token) -> nodes.ForEach:
@@ -217,10 +255,13 @@ class Parser:
         if word.kind != NAME or word.value != "in":
             self.fail(f"expected 'in' after '{target.value}' in @foreach, got {describe(word)}",
                       word)
-        iterable = self.parse_pipe()
+        iterable = self.parse_expression()
         self.expect_args_end(token)
+        if self.loop_depth >= MAX_LOOPS:
+            self.fail(f"@foreach nested more than {MAX_LOOPS} deep", token)
         self.loop_depth += 1
-        body = self.parse_body(token, "@endforeach", ("endforeach",))
+        with self.nested(token, directive=True):
+            body = self.parse_body(token, "@endforeach", ("endforeach",))
         self.loop_depth -= 1
         self.next()
         return nodes.ForEach(str(target.value), iterable, body, line=token.line,
@@ -232,7 +273,7 @@ class Parser:
         self.next()
         name = self.expect_name("to assign after '@set('")
         self.expect_op("=", f"after '{name.value}' in @set")
-        value = self.parse_pipe()
+        value = self.parse_expression()
         self.expect_args_end(token)
         return nodes.Set(str(name.value), value, line=token.line, column=token.column)
 
@@ -250,7 +291,8 @@ class Parser:
         name = self.literal_name(token)
         if self.loop_depth:
             self.fail("@block cannot be inside @foreach; a block is rendered once", token)
-        body = self.parse_body(token, "@endblock", ("endblock",))
+        with self.nested(token, directive=True):
+            body = self.parse_body(token, "@endblock", ("endblock",))
         self.next()
         return nodes.Block(name, body, line=token.line, column=token.column)
 
@@ -306,10 +348,11 @@ class Parser:
         test = self.parse_binary(0)
         if not self.at_op("?"):
             return test
-        self.next()
-        then = self.parse_conditional()
-        self.expect_op(":", "in the conditional expression")
-        otherwise = self.parse_conditional()
+        question = self.next()
+        with self.nested(question):
+            then = self.parse_conditional()
+            self.expect_op(":", "in the conditional expression")
+            otherwise = self.parse_conditional()
         return nodes.Conditional(test, then, otherwise, line=test.line, column=test.column)
 
     def parse_binary(self, level: int) -> nodes.Expr:
@@ -333,7 +376,8 @@ class Parser:
         ):
             self.next()
             op = "!" if token.value == "not" else str(token.value)
-            operand = self.parse_unary()
+            with self.nested(token):
+                operand = self.parse_unary()
             return nodes.Unary(op, operand, line=token.line, column=token.column)
         return self.parse_postfix()
 
@@ -348,11 +392,13 @@ class Parser:
             if token.value == ".":
                 expr = self.parse_member(expr, where)
             elif token.value == "[":
-                key = self.parse_pipe()
+                with self.nested(token):
+                    key = self.parse_pipe()
                 self.expect_op("]", "to close '['")
                 expr = nodes.GetItem(expr, key, **where)
             else:
-                args = self.parse_sequence(")", "to end the function call")
+                with self.nested(token):
+                    args = self.parse_sequence(")", "to end the function call")
                 expr = nodes.Call(expr, args, line=expr.line, column=expr.column)
 
     def parse_member(self, expr: nodes.Expr, where: dict[str, int]) -> nodes.Expr:
@@ -383,15 +429,21 @@ class Parser:
             return nodes.Literal(_LITERALS[str(token.value)], **where)
         if token.kind == NAME and token.value not in _WORD_OPERATORS:
             return nodes.Name(str(token.value), **where)
-        if token.kind == OP and token.value == "(":
+        if token.kind == OP and token.value in ("(", "[", "{"):
+            with self.nested(token):
+                return self.parse_bracketed(token)
+        self.fail(f"expected an expression, got {describe(token)}", token)
+
+    def parse_bracketed(self, opening: Token) -> nodes.Expr:
+        """After `(`, `[` or `{`: a parenthesised expression, an array or an object literal."""
+        if opening.value == "(":
             expr = self.parse_pipe()
             self.expect_op(")", "to close '('")
             return expr
-        if token.kind == OP and token.value == "[":
+        if opening.value == "[":
+            where = {"line": opening.line, "column": opening.column}
             return nodes.ArrayLiteral(self.parse_sequence("]", "to close '['"), **where)
-        if token.kind == OP and token.value == "{":
-            return self.parse_object(token)
-        self.fail(f"expected an expression, got {describe(token)}", token)
+        return self.parse_object(opening)
 
     def parse_object(self, opening: Token) -> nodes.ObjectLiteral:
         pairs: list[tuple[str, nodes.Expr]] = []

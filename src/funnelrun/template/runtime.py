@@ -6,7 +6,8 @@ from typing import Any, Protocol
 
 from funnelrun.errors import Position, TemplateNotFound, TemplateRuntimeError
 from funnelrun.template import values
-from funnelrun.template.values import UNDEFINED, json_value, to_json, to_str
+from funnelrun.template.stringify import json_value, to_json
+from funnelrun.template.values import UNDEFINED, to_str
 
 # How deep @component and @extends may nest: a template including itself must stop somewhere.
 MAX_DEPTH = 48
@@ -133,6 +134,10 @@ def _label(template: Renderable) -> str:
 NAMESPACE: dict[str, Any] = {
     "U": UNDEFINED,
     "out": values.out,
+    "out_script": values.out_script,
+    "out_tag": values.out_tag,
+    "out_value": values.out_value,
+    "out_unquoted": values.out_unquoted,
     "to_str": values.to_str,
     "to_number": values.to_number,
     "truthy": values.truthy,

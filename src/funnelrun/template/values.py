@@ -1,11 +1,11 @@
-"""JavaScript value semantics for template values: truthiness, printing, equality, arithmetic."""
+"""JavaScript value semantics for template values: truthiness, printing, equality, arithmetic;
+and the printers that escape outputs for where they sit."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,13 +29,15 @@ class Undefined:
 
 UNDEFINED = Undefined()
 NAN = float("nan")
-
-_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_RADIX_TEXT = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
-_JSON_UNSAFE = str.maketrans({
-    "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
-    "\u2028": "\\u2028", "\u2029": "\\u2029",
-})
+# Numbers are JavaScript doubles. An integer stays a Python int while a double holds it
+# exactly; beyond that it becomes the float JavaScript would hold (±Infinity past the largest
+# double), so integers never grow without bound and always print.
+EXACT_INTEGER = 2**53
+# Possessive quantifiers (`++`, `*+`) never give back what they matched, so a long run of
+# digits that fails to match at its end is rejected in one pass, not by trying every split.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]++(?:\.[0-9]*+)?|\.[0-9]++)(?:[eE][+-]?[0-9]++)?")
+_RADIX_TEXT = re.compile(r"0(?:[xX][0-9a-fA-F]++|[oO][0-7]++|[bB][01]++)")
+_SHORT_INTEGER = 15  # digits any integer of which a double holds exactly (10**15 < 2**53)
 
 
 # -- printing ----------------------------------------------------------------------------------
@@ -51,11 +53,14 @@ def to_str(value: Any) -> str:
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # over Python's 4300-digit limit: no double is that precise anyway
+            return number_to_str(as_double(value))
     if kind is float:
         return number_to_str(value)
     if kind is list or kind is tuple:
-        return ",".join([to_str(item) for item in value])
+        return _join_array(value)
     if isinstance(value, Mapping):
         return "[object Object]"
     if isinstance(value, str):  # Markup and other str subclasses
@@ -67,13 +72,42 @@ def to_str(value: Any) -> str:
     return ""  # never show a Python repr on a page
 
 
+def _join_array(array: list | tuple) -> str:
+    """String(array): the items comma-joined, nested arrays likewise, at any depth.
+
+    Without recursion, so that no nesting can exhaust Python's stack. As in JavaScript, an
+    array inside itself prints as nothing.
+    """
+    # One frame per array being joined: its remaining items and the texts of those done.
+    frames: list[tuple[Iterator[Any], list[str], int]] = [(iter(array), [], id(array))]
+    open_arrays = {id(array)}
+    while True:
+        items, texts, _ = frames[-1]
+        for item in items:
+            kind = type(item)
+            if kind is not list and kind is not tuple:
+                texts.append(to_str(item))
+            elif id(item) in open_arrays:
+                texts.append("")
+            else:
+                frames.append((iter(item), [], id(item)))
+                open_arrays.add(id(item))
+                break
+        else:
+            text = ",".join(texts)
+            open_arrays.discard(frames.pop()[2])
+            if not frames:
+                return text
+            frames[-1][1].append(text)
+
+
 def number_to_str(number: float) -> str:
     """JavaScript's Number#toString: `3.0` → `3`, `1e21` → `1e+21`, `1e-7` → `1e-7`."""
     if number != number:
         return "NaN"
     if number in (math.inf, -math.inf):
         return "Infinity" if number > 0 else "-Infinity"
-    if number.is_integer() and abs(number) < 1e21:
+    if number.is_integer() and abs(number) <= EXACT_INTEGER:
         return str(int(number))
     text = repr(abs(number))
     mantissa, _, exponent = text.partition("e")
@@ -110,10 +144,66 @@ def out(value: Any) -> str:
     if kind is str:
         return escape(value)
     if kind is int:
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # see to_str
+            return number_to_str(as_double(value))
     if kind is Markup:
         return value
     return escape(to_str(value))
+
+
+# How outputs are escaped elsewhere than in text and quoted attribute values; the compiler
+# picks each output's printer by where it sits (see html_context). Browsers end an unquoted
+# value only at ASCII whitespace; every Unicode space is escaped, for laxer parsers (Python's
+# html.parser, some filters) reading the page too.
+_SPACES = "".join(char for char in map(chr, range(0x3001)) if char.isspace())
+_UNQUOTED_ESCAPES = str.maketrans({char: f"&#{ord(char)};" for char in _SPACES + "=`"})
+_TAG_ESCAPES = str.maketrans({char: f"&#{ord(char)};" for char in _SPACES + "=`/"})
+_SCRIPT_ESCAPES = str.maketrans({
+    "\\": "\\\\", "'": "\\u0027", '"': "\\u0022", "`": "\\u0060", "$": "\\u0024",
+    "<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+    "\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029",
+    "\0": "\\u0000",  # a NUL in a <script> would reach JavaScript as U+FFFD
+})
+
+
+def out_unquoted(value: Any) -> str:
+    """A value inside an unquoted attribute value: escaped, and whitespace, `=` and `` ` `` as
+    character references too, so it cannot end the value and add attributes of its own.
+    Markup prints as it is (the compiler refuses `| raw` and `| nl2br` here)."""
+    if type(value) is Markup:
+        return value
+    return out(value).translate(_UNQUOTED_ESCAPES)
+
+
+def out_value(value: Any) -> str:
+    """A value that is a whole unquoted attribute value (`a={{ x }}`): like out_unquoted, and
+    `""` when empty, or the browser would take the next attribute as this one's value."""
+    if type(value) is Markup:
+        return value
+    return out(value).translate(_UNQUOTED_ESCAPES) or '""'
+
+
+def out_tag(value: Any) -> str:
+    """A value where attribute names go (`<input {{ x }}>`): as out_unquoted, and `/` too, so
+    it can print a name (`checked`) but no `name=value` pair. Markup (`{{ attrs | raw }}`)
+    prints as it is."""
+    if type(value) is Markup:
+        return value
+    return out(value).translate(_TAG_ESCAPES)
+
+
+def out_script(value: Any) -> str:
+    """A value inside a JavaScript <script> or an event-handler attribute: escaped for a
+    JavaScript string, where it reads as the same text inside '…', "…" and `…` and can end
+    none of them, nor the script, nor the attribute. Markup (`| json | raw`) prints as is.
+
+    Outside quotes a value is code whatever the escaping: print data there as
+    `{{ x | json | raw }}`."""
+    if type(value) is Markup:
+        return value
+    return to_str(value).translate(_SCRIPT_ESCAPES)
 
 
 # -- truthiness and conversions ----------------------------------------------------------------
@@ -136,8 +226,10 @@ def truthy(value: Any) -> bool:
 def to_number(value: Any) -> int | float:
     """JavaScript `Number(value)`; NaN when the value is no number."""
     kind = type(value)
-    if kind is int or kind is float:
+    if kind is float:
         return value
+    if kind is int:
+        return value if -EXACT_INTEGER <= value <= EXACT_INTEGER else as_double(value)
     if kind is bool:
         return int(value)
     if value is None:
@@ -149,22 +241,41 @@ def to_number(value: Any) -> int | float:
     if isinstance(value, datetime):
         return int(value.timestamp() * 1000)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return to_number(float(value) if isinstance(value, float) else int(value))
     return NAN
 
 
 def _parse_number(text: str) -> int | float:
+    """Number() of trimmed text: decimal, 0x/0o/0b, Infinity; long digit strings become the
+    double JavaScript reads (`'1'.repeat(400)` is 1.111e399, 4301 digits are Infinity)."""
     if not text:
         return 0
     if _NUMBER_TEXT.fullmatch(text):
-        if text.lstrip("+-").isdigit():
+        digits = text.lstrip("+-")
+        if digits.isdigit() and len(digits) <= _SHORT_INTEGER:
             return int(text)
-        return float(text)
+        return float(text)  # no digit limit, unlike int(), and it rounds as JavaScript does
     if _RADIX_TEXT.fullmatch(text):
-        return int(text, 0)
-    if text.lstrip("+-") == "Infinity":
-        return -math.inf if text.startswith("-") else math.inf
-    return NAN
+        return js_integer(int(text, 0))  # base 16, 8, 2: int() has no digit limit for these
+    if text in ("Infinity", "+Infinity"):
+        return math.inf
+    return -math.inf if text == "-Infinity" else NAN
+
+
+def js_integer(number: int) -> int | float:
+    """An integer as JavaScript holds it: itself while a double holds it exactly, else the
+    nearest double (±Infinity past the largest)."""
+    if -EXACT_INTEGER <= number <= EXACT_INTEGER:
+        return number
+    return as_double(number)
+
+
+def as_double(number: int | float) -> float:
+    """The double nearest to `number`, ±Infinity when it is beyond the largest double."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def to_primitive(value: Any) -> Any:
@@ -313,11 +424,21 @@ def _divide(x: Any, y: Any) -> Any:
     return x / y
 
 
-def _arith(x: Any, y: Any, operation: Any) -> Any:
-    try:
+def _arith(x: Any, y: Any, operation: Callable[[Any, Any], Any]) -> Any:
+    """`operation` on two numbers as JavaScript computes it: on doubles.
+
+    Two integers a double holds exactly give the exact result while it stays in that range;
+    everything else is computed on doubles (for integers beyond the range the double result is
+    the exact one rounded, as in JavaScript), where overflow gives ±Infinity, never an error.
+    """
+    if type(x) is int and type(y) is int:
+        if -EXACT_INTEGER <= x <= EXACT_INTEGER and -EXACT_INTEGER <= y <= EXACT_INTEGER:
+            result = operation(x, y)
+            if type(result) is float or -EXACT_INTEGER <= result <= EXACT_INTEGER:
+                return result
+    elif type(x) is float and type(y) is float:
         return operation(x, y)
-    except OverflowError:  # huge Python ints meeting floats; JavaScript would say Infinity
-        return NAN
+    return operation(as_double(x), as_double(y))
 
 
 # -- access ------------------------------------------------------------------------------------
@@ -355,8 +476,9 @@ def _index(key: Any) -> int | None:
         return key if key >= 0 else None
     if kind is float and key.is_integer() and key >= 0:
         return int(key)
-    if isinstance(key, str) and key.isdigit() and key.isascii() and str(int(key)) == key:
-        return int(key)
+    if isinstance(key, str) and key.isdigit() and key.isascii() and (key == "0" or key[0] != "0"):
+        # A longer one is past the end of any array; int() would refuse 4301 digits.
+        return int(key) if len(key) <= _SHORT_INTEGER else None
     return None
 
 
@@ -370,38 +492,3 @@ def iterate(value: Any) -> list | tuple:
     if isinstance(value, str):
         return list(value)
     return ()
-
-
-# -- JSON --------------------------------------------------------------------------------------
-
-
-def json_value(value: Any) -> Any:
-    """A template value as plain JSON data, the way JSON.stringify sees it."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is float:
-        return value if math.isfinite(value) else None
-    if kind is list or kind is tuple:
-        return [json_value(item) for item in value]
-    if isinstance(value, Mapping):
-        return {
-            to_str(key): json_value(item) for key, item in value.items() if item is not UNDEFINED
-        }
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, date):
-        return iso_datetime(value)
-    if isinstance(value, int | float):
-        return json_value(float(value) if isinstance(value, float) else int(value))
-    return None
-
-
-def to_json(value: Any, indent: int | None = None, *, script_safe: bool = True) -> str:
-    """JSON.stringify. With `script_safe`, `<`, `>`, `&` and `'` are written as \\u escapes
-    (still the same JSON) so that `| json | raw` is safe inside a <script> or an attribute."""
-    if value is UNDEFINED:
-        return ""
-    separators = (",", ": ") if indent else (",", ":")
-    text = json.dumps(json_value(value), ensure_ascii=False, indent=indent, separators=separators)
-    return text.translate(_JSON_UNSAFE) if script_safe else text

@@ -1,0 +1,119 @@
+"""Every regular expression in funnelrun that can see visitor text is linear (issue 6, item 4).
+
+The inventory below lists each compiled pattern of the package: those that can see what a
+visitor sends are run against long adversarial inputs under a time budget; the others read
+only what the site author wrote, and say so. A new pattern fails the inventory test until it is
+placed in one list or the other.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+import time
+
+import pytest
+
+import funnelrun
+
+# (module, name): patterns that can see visitor-controlled text, where it comes from, and how
+# the code applies the pattern (a `match` is anchored: only a `search` or `sub` tries every
+# starting position, which is where a pattern can turn quadratic).
+VISITOR = {
+    ("funnelrun.jsondata", "_SURROGATE"): ("request bodies, the sandbox's output", "search"),
+    ("funnelrun.jsondata", "_ESCAPED_SURROGATE"): ("request bodies, sandbox output", "search"),
+    ("funnelrun.request", "_HOST"): ("the Host header", "fullmatch"),
+    ("funnelrun.request", "_TABLET"): ("the User-Agent header", "search"),
+    ("funnelrun.request", "_MOBILE"): ("the User-Agent header", "search"),
+    ("funnelrun.session_store", "_SESSION_ID"): ("the session cookie", "fullmatch"),
+    ("funnelrun.session", "KEY_PATTERN"): ("session keys from the request", "fullmatch"),
+    ("funnelrun.session", "_ITEM_KEY_STRIP"): ("template session item keys", "sub"),
+    ("funnelrun.script.engine", "KEY_PATTERN"): ("the same rule, in the prelude", "fullmatch"),
+    ("funnelrun.script.engine", "_FRAME"): ("error messages holding visitor text", "finditer"),
+    ("funnelrun.script.cookies", "TOKEN"): ("cookie names from the request", "fullmatch"),
+    ("funnelrun.script.cookies", "_PATH"): ("cookie paths from the request", "fullmatch"),
+    ("funnelrun.script.headers", "TOKEN"): ("header names from the request", "fullmatch"),
+    ("funnelrun.script.headers", "_CONTROL"): ("header values from the request", "sub"),
+    ("funnelrun.script.redirects", "_SCHEME"): ("redirect targets from the request", "match"),
+    ("funnelrun.script.redirects", "_AUTHORITY_END"): ("redirect targets, likewise", "search"),
+    ("funnelrun.server_log", "_UNSAFE"): ("log messages holding visitor text", "sub"),
+    ("funnelrun.template.filters", "_DATE_TOKEN"): ("a date format from the request", "sub"),
+    ("funnelrun.template.filters", "_WORD"): ("values printed through | title", "sub"),
+    ("funnelrun.template.values", "_NUMBER_TEXT"): ("values converted to numbers", "fullmatch"),
+    ("funnelrun.template.values", "_RADIX_TEXT"): ("values converted to numbers", "fullmatch"),
+    ("funnelrun.template.stringify", "_SURROGATE"): ("values printed through | json", "sub"),
+}
+# Patterns that read only files of the site (templates, scripts, TOML), or the messages of
+# parsers reading them.
+AUTHOR_ONLY = {
+    "funnelrun.script.extract", "funnelrun.script.jslex", "funnelrun.script.modules",
+    "funnelrun.site.brand", "funnelrun.site.loader", "funnelrun.site.pages",
+    "funnelrun.site.routes", "funnelrun.site.tomltext", "funnelrun.template.lexer",
+    "funnelrun.template.html_context",
+}
+
+SMALL, LARGE = 4_000, 16_000  # characters; linear work grows 4x between them, quadratic 16x
+BUDGET_S = 0.25  # for LARGE, on any machine
+NOISE_S = 0.002  # below this on LARGE, timings say nothing either way
+# Runs of each atom, alone and before a character no pattern wants at the end: the shapes
+# that make a backtracking engine try every split of the run.
+ATOMS = ["a", "A", "1", "0x1", ".", "-", "_", "/", ":", " ", "\t", "<", ">", "[", "]", "{",
+         "\\", "\\u", "\\ud8", "%", "\ud800", "\x00", "e1", "1.", "+1", "Android", "Mobile",
+         "iPad", "http:", "<input>:1:", "--", "yyyy", "M", "x y", "a.", "[1", "é"]
+TAILS = ["", "\x00", "!", "\n"]
+
+
+def patterns() -> dict[tuple[str, str], re.Pattern[str]]:
+    found = {}
+    for module_info in pkgutil.walk_packages(funnelrun.__path__, "funnelrun."):
+        if module_info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
+                found[(module_info.name, name)] = value
+    return found
+
+
+def test_every_pattern_is_audited_or_reads_only_author_files():
+    unknown = [key for key in patterns()
+               if key not in VISITOR and key[0] not in AUTHOR_ONLY]
+    assert unknown == [], "place each new pattern in VISITOR (and keep it linear) or AUTHOR_ONLY"
+    gone = [key for key in VISITOR if key not in patterns()]
+    assert gone == [], "a pattern in VISITOR no longer exists: update the inventory"
+
+
+def growth(apply, atom: str, tail: str) -> tuple[float, float]:
+    """The best of three times of `apply` on SMALL and on LARGE characters of `atom` runs."""
+    times = []
+    for length in (SMALL, LARGE):
+        text = atom * (length // len(atom)) + tail
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            apply(text)
+            best = min(best, time.perf_counter() - started)
+        times.append(best)
+    return times[0], times[1]
+
+
+def superlinear(small: float, large: float) -> bool:
+    return large > BUDGET_S or (large > NOISE_S and large > 10 * max(small, 1e-7))
+
+
+@pytest.mark.parametrize("key", sorted(VISITOR), ids=lambda key: f"{key[0]}.{key[1]}")
+def test_a_visitor_facing_pattern_is_linear_on_adversarial_input(key):
+    pattern, (_, mode) = patterns()[key], VISITOR[key]
+    apply = {"search": pattern.search, "match": pattern.match, "fullmatch": pattern.fullmatch,
+             "sub": lambda text: pattern.sub("", text),
+             "finditer": lambda text: list(pattern.finditer(text))}[mode]
+    slow = [(atom, tail, times) for atom in ATOMS for tail in TAILS
+            if superlinear(*(times := growth(apply, atom, tail)))]
+    assert slow == [], f"{key} grows faster than its input: {slow[:3]}"
+
+
+def test_the_method_catches_a_quadratic_pattern():
+    """The device check's old lookahead is found with the same method."""
+    old = re.compile(r"Android(?!.*Mobile)", re.IGNORECASE)
+    assert superlinear(*growth(old.search, "Android", "Mobile"))
