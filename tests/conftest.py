@@ -1,7 +1,10 @@
-"""Shared fixtures: sites written from a dict of files, served in-process by the real app."""
+"""Shared fixtures: sites written from a dict of files, served in-process by the real app or by
+`funnelrun serve`, their page events read back; one request as a Visit; a clock the tests move
+by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -9,15 +12,21 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
 
 from funnelrun.app import Funnelrun, create_app
+from funnelrun.events import PageEvents
+from funnelrun.session import Session
 from funnelrun.settings import load_settings
 from funnelrun.site import load_site
+from funnelrun.store import SQLiteStore, Store, open_store
+from funnelrun.visit import Arrival, Visit
 
 # Low limits keep failure tests fast; production defaults are in funnelrun.settings.
 TEST_ENVIRONMENT = {
@@ -33,6 +42,46 @@ def anyio_backend():
     return "asyncio"
 
 
+class FakeClock:
+    """A clock the test moves by hand; starts at the real time, so other processes agree."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FrozenClock:
+    """Mixin giving a test class a `clock` fixture that stands still until a test moves it —
+    itsdangerous's FreezeMixin: `class TestX(FrozenClock, TestY)` runs every test of TestY
+    again on the frozen clock, and adds the tests that need time to pass."""
+
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock()
+
+
+class ClockedStore:
+    """Mixin giving a test class a `clock` — the real one, unless FrozenClock stands before
+    this class — and a SQLite `store` at `store_url` in tmp_path keeping time by it."""
+
+    store_url = "sqlite:///state.db"
+
+    @pytest.fixture
+    def clock(self) -> Callable[[], float]:
+        return time.time
+
+    @pytest.fixture
+    async def store(self, tmp_path: Path, clock: Callable[[], float]) -> AsyncIterator[Store]:
+        store = open_store(self.store_url, tmp_path, clock=clock)
+        yield store
+        await store.close()
+
+
 def write_site(root: Path, files: dict[str, str]) -> Path:
     """Write `files` (path -> text, dedented) under `root`; brand "acme" gets a brand.toml."""
     files = {"brands/acme/brand.toml": 'name = "Acme"\n', **files}
@@ -44,10 +93,12 @@ def write_site(root: Path, files: dict[str, str]) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def serve(root: Path, **environment: str) -> AsyncIterator[Client]:
-    """The site's app, started, with an HTTP client that keeps cookies like a browser."""
+async def serve(root: Path, *, clock: FakeClock | None = None, **environment: str
+                ) -> AsyncIterator[Client]:
+    """The site's app, started (on `clock` when given, its store too), with an HTTP client that
+    keeps cookies like a browser."""
     settings = load_settings(root, environ={**TEST_ENVIRONMENT, **environment})
-    app = create_app(load_site(root), settings)
+    app = create_app(load_site(root), settings, clock=clock or time.time)
     await app.startup()
     try:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
@@ -81,6 +132,34 @@ class Client:
 
     async def warnings(self, response: httpx.Response) -> list[tuple[str, str]]:
         return [(e["call"], e["reason"]) for e in await self.events(response) if e["type"] == "warning"]
+
+
+async def visit_of(
+    root: Path, target: str = "/", *, session: Session | None = None,
+    headers: dict[str, str] | None = None,
+) -> Visit:
+    """A GET of `target` (path and query) on brand acme of the site at ROOT from 203.0.113.7,
+    read and resolved by the app's own stages; `session` replaces the empty one it starts with."""
+    path, _, query = target.partition("?")
+    raw_headers = {"host": "acme.test", **(headers or {})}
+    scope = {
+        "type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
+        "query_string": query.encode(), "scheme": "http", "server": ("acme.test", 80),
+        "client": ("203.0.113.7", 50000),
+        "headers": [(name.encode(), value.encode()) for name, value in raw_headers.items()],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    app = create_app(load_site(root), load_settings(root, environ=TEST_ENVIRONMENT))
+    arrival = Arrival(request=Request(scope, receive), events=PageEvents())
+    assert await app.read_request(arrival) is None
+    visit = app.resolve(arrival)
+    assert isinstance(visit, Visit), f"no page at {target}"
+    if session is not None:
+        visit.session = session
+    return visit
 
 
 @pytest.fixture
@@ -117,6 +196,21 @@ def running_server(
         finally:
             process.terminate()
             process.wait(timeout=15)
+
+
+async def recorded_events(root: Path, request_id: str) -> list[dict[str, Any]]:
+    """The page events a running `funnelrun serve` of ROOT recorded for one request, read from
+    its SQLite store (the default `[store] url`)."""
+    store = SQLiteStore(root / ".funnelrun" / "state.db")
+    try:
+        for _ in range(500):  # the record is written just after the response is sent
+            record = await store.get_request(request_id)
+            if record is not None:
+                return record.events
+            await asyncio.sleep(0.01)
+    finally:
+        await store.close()
+    raise AssertionError(f"no page events for request {request_id}")
 
 
 def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 
 import pytest
 
-from conftest import serve
+from conftest import FakeClock, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -41,11 +39,16 @@ async def test_index_page_is_served(site):
     assert "<h1>Home of Acme</h1>" in response.text
 
 
-async def test_every_response_carries_a_request_id(site):
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+                                    "TRACE", "PROPFIND", "BREW"])
+async def test_every_method_gets_a_request_id_and_a_page_events_record(site, method):
     async with serve(site(BASIC)) as client:
-        found, missing = await client.get("/"), await client.get("/nope")
+        found = await client.request(method, "/")
+        missing = await client.request(method, "/nope")
+        events = await client.events(found)
     assert len(found.headers["x-request-id"]) == 16
     assert found.headers["x-request-id"] != missing.headers["x-request-id"]
+    assert events[-1]["type"] == "response" and events[-1]["status"] == found.status_code
 
 
 async def test_trailing_slash_and_folder_index(site):
@@ -91,6 +94,8 @@ async def test_head_and_post_are_answered_other_methods_are_not(site):
     assert head.status_code == 200 and head.content == b""
     assert post.status_code == 200 and "Home of Acme" in post.text
     assert put.status_code == 405
+    assert put.headers["allow"] == "GET, HEAD, POST"
+    assert "This page answers GET, HEAD and POST." in put.text  # funnelrun's page, not plain text
 
 
 async def test_body_over_one_megabyte_is_refused_with_413(site):
@@ -238,17 +243,20 @@ async def test_oversized_template_session_item_is_refused_with_a_warning(site):
 
 
 async def test_session_lifetime_counts_from_creation_not_from_activity(site):
+    """On one frozen clock for the whole app (the rule in detail is in test_sessions.py)."""
     files = {
         "brands/acme/pages/w.html": '<script scope="backend">session.set("k", request.query.v)</script>',
         "brands/acme/pages/r.html": "[{{ session.k }}]",
     }
-    async with serve(site(files), FUNNELRUN_SESSION_LIFETIME_S="3") as client:
-        created = time.monotonic()
+    clock = FakeClock()
+    async with serve(site(files), clock=clock, FUNNELRUN_SESSION_LIFETIME_S="3600") as client:
         first = await client.get("/w?v=1")
-        assert "Max-Age=3;" in first.headers["set-cookie"]
-        await asyncio.sleep(0.5)
-        await client.get("/w?v=2")  # activity does not extend the session
+        assert "Max-Age=3600;" in first.headers["set-cookie"]
+        clock.advance(1800)
+        second = await client.get("/w?v=2")  # activity does not extend the session
+        assert "set-cookie" not in second.headers
+        clock.advance(1799)
         assert (await client.get("/r")).text == "[2]"
-        await asyncio.sleep(3.3 - (time.monotonic() - created))
+        clock.advance(1)
         expired = await client.get("/r")
     assert expired.text == "[]"

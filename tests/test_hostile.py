@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import running_server, write_site
-from funnelrun.store import SQLiteStore
+from conftest import recorded_events, running_server, write_site
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -60,16 +59,7 @@ def server(tmp_path):
 
 
 async def script_events(root: Path, request_id: str) -> dict:
-    store = SQLiteStore(root / ".funnelrun" / "state.db")
-    try:
-        for _ in range(50):  # the record is written just after the response is sent
-            record = await store.get_request(request_id)
-            if record is not None:
-                return next(e for e in record.events if e["type"] == "script")
-            await asyncio.sleep(0.05)
-    finally:
-        await store.close()
-    raise AssertionError(f"no page events for request {request_id}")
+    return next(e for e in await recorded_events(root, request_id) if e["type"] == "script")
 
 
 async def test_hostile_scripts_do_not_stop_other_visitors(server):

@@ -14,7 +14,7 @@ def test_defaults_without_a_file_or_environment(tmp_path):
     assert (settings.server.port, settings.limits.script_memory_mb, settings.session.lifetime_s) == (
         8000, 8, 10800,
     )
-    assert settings.secret_key is None and settings.admin_token is None
+    assert settings.secret_key is None
 
 
 def test_sources_stack_toml_then_environment_then_flags(tmp_path):

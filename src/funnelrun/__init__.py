@@ -2,31 +2,44 @@
 
 The names below are the public API for embedding funnelrun in Python: load a site, build the
 ASGI app, check a site for problems. The command line (`funnelrun serve | render | new |
-check`) is built on the same names.
+check`) is built on the same names. They are imported when first used, so that a process that
+needs only a part (a script executor, say) does not load the web stack.
 """
 
-from .app import Funnelrun, create_app
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     FunnelrunError,
-    HandoffError,
     Position,
     ScriptError,
     SettingsError,
     SiteError,
+    SiteInvalid,
     SourceError,
     StoreError,
     TemplateError,
     TemplateSyntaxError,
 )
-from .settings import Settings, load_settings
-from .site import Site, SiteInvalid, check_site, load_site
+
+if TYPE_CHECKING:
+    from .app import Funnelrun, create_app
+    from .settings import Settings, load_settings
+    from .site import Site, check_site, load_site
 
 __version__ = "0.1.0"
+
+# Public names defined outside errors.py, by the module that defines them.
+_LAZY = {
+    "Funnelrun": "app", "create_app": "app", "Settings": "settings", "load_settings": "settings",
+    "Site": "site", "check_site": "site", "load_site": "site",
+}
 
 __all__ = [
     "Funnelrun",
     "FunnelrunError",
-    "HandoffError",
     "Position",
     "ScriptError",
     "Settings",
@@ -44,3 +57,11 @@ __all__ = [
     "load_settings",
     "load_site",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'funnelrun' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -5,81 +5,61 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+import time
+from collections.abc import AsyncIterator
+from typing import TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from . import events as page_events
-from . import request as http
-from .effects import (
-    HandoffUnavailable,
-    apply_effects,
-    record_script,
-    record_unbuilt_script,
-    script_job,
-)
-from .errors import FunnelrunError
-from .events import PageEvents
+from . import inbound
+from .effects import apply_effects
+from .errors import BodyTooLarge, FunnelrunError
+from .events import PageEvents, clip, request_record
 from .jsondata import utf8
+from .login_quota import LoginQuota
 from .render import render_page
 from .responses import error_page, header_text, redirect
-from .script import CookieEffect, ExecutorPool
+from .script import ExecutorPool, NullHost, ScriptJob
 from .session import Session
-from .session_store import SessionKeeper
-from .settings import Settings, load_settings
-from .site import Brand, Page, Site
-from .store import Store, open_store
+from .sessions import SessionKeeper
+from .settings import Settings
+from .site import Site
+from .store import Clock, Store, open_store
+from .visit import Arrival, Visit
 
 logger = logging.getLogger("funnelrun")
 PAGE_METHODS = ("GET", "HEAD", "POST")
 
 
-@dataclass(eq=False)
-class Visit:
-    """One request on its way through the pipeline."""
-
-    http: Request
-    events: PageEvents
-    host: str = ""  # the Host header without port, lower-cased
-    body: bytes = b""
-    brand: Brand | None = None
-    page: Page | None = None
-    request_view: dict[str, Any] = field(default_factory=dict)  # `request` for script and template
-    session: Session = field(default_factory=Session)
-    client: http.Address | None = None
-    https: bool = False
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: list[CookieEffect] = field(default_factory=list)  # sent with any response
-    variables: dict[str, Any] = field(default_factory=dict)  # from setVariable
-
-
 class Funnelrun:
     """Serves one site. An ASGI app; `startup`/`shutdown` open and close the store and executors."""
 
-    def __init__(self, site: Site, settings: Settings, *, store: Store | None = None) -> None:
+    def __init__(self, site: Site, settings: Settings, *, store: Store | None = None,
+                 clock: Clock = time.time) -> None:
         self.site = site
         self.settings = settings
-        self.store = store
-        self.trusted_proxies = http.parse_networks(settings.server.trusted_proxies)
+        self.clock = clock  # epoch seconds: session lifetimes, quotas, retention (tests freeze it)
+        self._store = store
+        self._sessions: SessionKeeper | None = None
+        self._login_quota: LoginQuota | None = None
+        self.trusted_proxies = inbound.parse_networks(settings.server.trusted_proxies)
         self.executors = ExecutorPool(settings.limits, settings.executor)
-        self.sessions: SessionKeeper | None = None
-        self.asgi = Starlette(
-            routes=[Route("/{path:path}", self.serve, methods=list(PAGE_METHODS))],
-            lifespan=self._lifespan,
-        )
+        self.lifespan = Starlette(lifespan=self._lifespan)  # start-up and shut-down only
 
-    async def __call__(self, scope, receive, send) -> None:
-        await self.asgi(scope, receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Every HTTP request, whatever its method or path, goes to `serve`, the one boundary
+        (a PUT gets funnelrun's 405 with its request id, not a router's plain text)."""
+        if scope["type"] == "http":
+            response = await self.serve(Request(scope, receive))
+            await response(scope, receive, send)
+        else:
+            await self.lifespan(scope, receive, send)
 
     @contextlib.asynccontextmanager
-    async def _lifespan(self, _app):
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         await self.startup()
         try:
             yield
@@ -87,93 +67,111 @@ class Funnelrun:
             await self.shutdown()
 
     async def startup(self) -> None:
-        if self.store is None:
-            self.store = open_store(self.settings.store.url, self.site.root)
-        self.sessions = SessionKeeper(self.store, self.settings.session)
+        if self._store is None:
+            self._store = open_store(self.settings.store.url, self.site.root, clock=self.clock)
+        session = self.settings.session
+        self._sessions = SessionKeeper(self._store, session, clock=self.clock)
+        self._login_quota = LoginQuota(self._store, per_session=session.login_quota_per_session,
+                                       per_ip=session.login_quota_per_ip)
         if any(page.bundle is not None for page in self.site.pages()):
             await self.executors.start()
 
     async def shutdown(self) -> None:
         await self.executors.close()
-        if self.store is not None:
-            await self.store.close()
+        if self._store is not None:
+            await self._store.close()
+
+    @property
+    def store(self) -> Store:
+        return _started(self._store)
+
+    @property
+    def sessions(self) -> SessionKeeper:
+        return _started(self._sessions)
+
+    @property
+    def login_quota(self) -> LoginQuota:
+        return _started(self._login_quota)
 
     # -- the pipeline ----------------------------------------------------------------------------
 
     async def serve(self, request: Request) -> Response:
         """The outermost error boundary: no traceback ever reaches a visitor."""
-        visit = Visit(http=request, events=PageEvents())
+        arrival = Arrival(request=request, events=PageEvents())
         try:
-            response = await self.pipeline(visit)
+            response = await self.pipeline(arrival)
         except Exception as exc:
-            logger.exception("request %s failed", visit.events.request_id)
-            visit.events.error("internal_error", exc)
+            logger.exception("request %s failed", arrival.events.request_id)
+            arrival.events.error("internal_error", exc)
             response = error_page(500)
-        response.headers["x-request-id"] = visit.events.request_id
-        await self.record(visit, response)
+        response.headers["x-request-id"] = arrival.events.request_id
+        await self.record(arrival, response)
         return response
 
-    async def pipeline(self, visit: Visit) -> Response:
+    async def pipeline(self, arrival: Arrival) -> Response:
+        early = await self.read_request(arrival)  # the method (405), body (413), host (400)
+        if early is not None:
+            return early
+        visit = self.resolve(arrival)  # 1. brand and page (404)
+        if isinstance(visit, Response):
+            return visit
         response = (
-            await self.read_request(visit)  # the body (413), host (400)
-            or self.resolve(visit)  # 1. brand and page (404)
-            or await self.load_session(visit)  # 3. session (created lazily on first write)
+            await self.load_session(visit)  # 3. session (created lazily on first write)
             or self.check_access(visit)  # 4. requires_login
             or await self.run_script(visit)  # 5-6. backend script and its effects
             or self.render(visit)  # 7. template
         )
         return await self.finish(visit, response)  # 8. save the session, cookies, headers
 
-    async def read_request(self, visit: Visit) -> Response | None:
-        request = visit.http
-        host = http.host_name(request.headers.get("host"))
+    async def read_request(self, arrival: Arrival) -> Response | None:
+        request = arrival.request
+        if request.method not in PAGE_METHODS:
+            return error_page(405, headers={"allow": ", ".join(PAGE_METHODS)})
+        host = inbound.host_name(request.headers.get("host"))
         if host is None:
             return error_page(400)
-        visit.host = host
+        arrival.host = host
         try:
-            visit.body = await http.read_body(request.stream(), request.headers.get("content-length"))
-        except http.BodyTooLarge as exc:
-            visit.events.warn("request.body", exc.message)
+            arrival.body = await inbound.read_body(request.stream(),
+                                                   request.headers.get("content-length"))
+        except BodyTooLarge as exc:
+            arrival.events.warn("request.body", exc.message)
             return error_page(413, headers={"connection": "close"})
         except ClientDisconnect:  # gone (or cut off by the server's body deadline) mid-body
-            visit.events.add("client_disconnected", while_reading="body")
+            arrival.events.add("client_disconnected", while_reading="body")
             return error_page(400, headers={"connection": "close"})
         peer = request.client.host if request.client else None
-        visit.client = http.client_address(
-            peer, request.headers.get("x-forwarded-for"), self.trusted_proxies
-        )
-        visit.https = http.is_https(
-            request.url.scheme, peer, request.headers.get("x-forwarded-proto"), self.trusted_proxies
-        )
+        forwarded_for = request.headers.get("x-forwarded-for")
+        arrival.client = inbound.client_address(peer, forwarded_for, self.trusted_proxies)
+        forwarded_proto = request.headers.get("x-forwarded-proto")
+        arrival.https = inbound.is_https(request.url.scheme, peer, forwarded_proto,
+                                         self.trusted_proxies)
         return None
 
-    def resolve(self, visit: Visit) -> Response | None:
-        visit.brand = self.site.brand_for_host(visit.host)
-        match = visit.brand.routes.match(visit.http.url.path) if visit.brand else None
-        if match is None:
-            visit.events.add("resolve", host=visit.host, path=page_events.clip(visit.http.url.path),
-                             page=None)
+    def resolve(self, arrival: Arrival) -> Visit | Response:
+        request, events = arrival.request, arrival.events
+        brand = self.site.brand_for_host(arrival.host)
+        match = brand.routes.match(request.url.path) if brand else None
+        if brand is None or match is None:
+            arrival.brand_id = brand.id if brand else ""
+            events.add("resolve", host=arrival.host, path=clip(request.url.path), page=None)
             return error_page(404)
-        visit.page, route_params = match
-        visit.events.add("resolve", brand=visit.brand.id, page=visit.page.display)
-        request = visit.http
-        body, unparsed = http.parse_body(request.headers.get("content-type"), visit.body)
+        page, route_params = match
+        arrival.brand_id = brand.id
+        events.add("resolve", brand=brand.id, page=page.site_path)
+        body, unparsed = inbound.parse_body(request.headers.get("content-type"), arrival.body)
         if unparsed is not None:
-            visit.events.add("request_body", parsed=False, reason=unparsed)
-        visit.request_view = http.page_request(
-            method=request.method,
-            path=request.url.path,
-            query=request.query_params,
-            body=body,
-            headers=request.headers,
-            cookies=request.cookies,
-            client=visit.client,
+            events.add("request_body", parsed=False, reason=unparsed)
+        request_object = inbound.request_object(
+            method=request.method, path=request.url.path, query=request.query_params, body=body,
+            headers=request.headers, cookies=request.cookies, client=arrival.client,
             route_params=route_params,
         )
-        return None
+        return Visit(arrival, brand, page, request_object, Session(brand=brand.id))
 
     async def load_session(self, visit: Visit) -> Response | None:
-        visit.session = await self.sessions.load(visit.brand.id, visit.http.cookies, visit.events)
+        visit.session = await self.sessions.load(visit.brand.id, visit.request.cookies,
+                                                 visit.events)
         return None
 
     def check_access(self, visit: Visit) -> Response | None:
@@ -190,16 +188,22 @@ class Funnelrun:
         return error_page(404)
 
     async def run_script(self, visit: Visit) -> Response | None:
-        if visit.page.script_problem is not None:
-            record_unbuilt_script(visit.events, visit.page.script_problem)
+        page, session = visit.page, visit.session
+        if page.script_problem is not None:
+            visit.events.unbuilt_script(page.script_problem)
             return None
-        if visit.page.bundle is None:
+        if page.bundle is None:
             return None
-        quota = await self.sessions.login_quota_left(visit.session, visit.client)
-        job = script_job(visit, quota, self.settings.limits)
-        result = await self.executors.run(job, HandoffUnavailable(visit.events))
-        record_script(visit.events, result)
-        return await apply_effects(visit, result.effects, self.sessions)
+        job = ScriptJob(
+            bundle=page.bundle, request=visit.request_object, session=session.public_items(),
+            session_bytes=session.total_bytes(), customer=session.customer,
+            is_customer=session.is_customer,
+            login_quota=await self.login_quota.left(session, visit.client),
+            limits=self.settings.limits,
+        )
+        result = await self.executors.run(job, NullHost())
+        visit.events.script(result)
+        return await apply_effects(visit, result.effects, self.login_quota)
 
     def render(self, visit: Visit) -> Response:
         try:
@@ -221,40 +225,33 @@ class Funnelrun:
             response.headers.append("set-cookie", cookie.header(visit.https))
         return response
 
-    async def record(self, visit: Visit, response: Response) -> None:
+    async def record(self, arrival: Arrival, response: Response) -> None:
         """Step 8: the request's page events go to the store; a store failure is only logged."""
-        visit.events.respond(response.status_code)
-        if self.store is None:
+        arrival.events.respond(response.status_code, worker=os.getpid())
+        if self._store is None:
             return
         try:
-            record = page_events.request_record(
-                visit.events,
-                brand=visit.brand.id if visit.brand else "",
-                path=visit.http.url.path,
-                method=visit.http.method,
-                status=response.status_code,
+            record = request_record(
+                arrival.events, brand=arrival.brand_id, path=arrival.request.url.path,
+                method=arrival.request.method, status=response.status_code,
             )
-            await self.store.record_request(record)
+            await self._store.record_request(record)
         except FunnelrunError:
-            logger.exception("request %s: page events not recorded", visit.events.request_id)
+            logger.exception("request %s: page events not recorded", arrival.events.request_id)
 
 
-def create_app(site: Site, settings: Settings, *, store: Store | None = None) -> Funnelrun:
-    return Funnelrun(site, settings, store=store)
+def create_app(site: Site, settings: Settings, *, store: Store | None = None,
+               clock: Clock = time.time) -> Funnelrun:
+    """The app serving `site`; `store` (else the settings' store URL) and `clock` (epoch
+    seconds) are for embedding and tests: give the store the same clock."""
+    return Funnelrun(site, settings, store=store, clock=clock)
 
 
-def app_from_environment() -> Funnelrun:
-    """The app for `funnelrun serve` workers: the site folder comes from FUNNELRUN_SITE.
+T = TypeVar("T")
 
-    Under `--reload` an edit can break the site: the worker then lists the problems, as
-    `serve` does, and exits; the next edit starts a new one."""
-    from .cli import CHECK_SCRIPTS_ENV, SITE_ENV, load_site_or_report
 
-    root = Path(os.environ[SITE_ENV])
-    check_scripts = os.environ.get(CHECK_SCRIPTS_ENV) == "1"
-    try:
-        return create_app(load_site_or_report(root, check_scripts=check_scripts),
-                          load_settings(root))
-    except FunnelrunError as exc:
-        print(f"funnelrun: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+def _started(part: T | None) -> T:
+    """A part the app opens at start-up (store, sessions, quotas); an error before that."""
+    if part is None:
+        raise FunnelrunError("the app is not started: call startup() (ASGI lifespan) first")
+    return part

@@ -8,16 +8,19 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.resources import as_file, files
 from pathlib import Path
 
+import httpx
+
+from . import server
+from .app import create_app
 from .errors import FunnelrunError
 from .settings import Settings, load_settings
+from .site import Site, check_site
+from .worker import CHECK_SCRIPTS_ENV, SITE_ENV, load_site_or_report
 
-SITE_ENV = "FUNNELRUN_SITE"
-# Set under `serve --reload`: each new worker (one per edit) checks script syntax, as start-up does.
-CHECK_SCRIPTS_ENV = "FUNNELRUN_CHECK_SCRIPTS"
 # Command-line flags of `serve`, as the environment variables its worker processes read.
 SERVE_FLAGS = {
     "host": "FUNNELRUN_SERVER_HOST",
@@ -30,8 +33,9 @@ SERVE_FLAGS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.command  # set by each subparser
     try:
-        return args.command(args)
+        return command(args)
     except FunnelrunError as exc:
         print(f"funnelrun: {exc}", file=sys.stderr)
         return 1
@@ -79,15 +83,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from . import server
-
     root = _site_root(args.site)
     for flag, variable in SERVE_FLAGS.items():
         if getattr(args, flag) is not None:
             os.environ[variable] = str(getattr(args, flag))
     settings = load_settings(root)
     options = server.uvicorn_options(settings, root, reload=args.reload)
-    site = load_site_or_report(root, check_scripts=not args.reload)
+    site = load_site_or_report(root, check_syntax=not args.reload)
     os.environ[SITE_ENV] = str(root)
     if args.reload:
         os.environ[CHECK_SCRIPTS_ENV] = "1"
@@ -97,26 +99,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
           file=sys.stderr)
     server.run(options)
     return 0
-
-
-def load_site_or_report(root: Path, *, check_scripts: bool = False):
-    """Load the site or print its problems; script problems are printed but do not stop it.
-
-    `check_scripts` also lists script syntax errors, compiling every page's script in an
-    executor process: `serve` asks for it once at start-up, its workers do not (but under
-    `--reload` each worker does, since each follows an edit)."""
-    from .site import SiteInvalid, load_site
-    from .site.loader import check_scripts as syntax_errors
-
-    try:
-        site = load_site(root)
-    except SiteInvalid as exc:
-        for problem in exc.problems:
-            print(problem.headline(), file=sys.stderr)
-        raise FunnelrunError(f"{root}: not serving: {exc.message}") from None
-    for problem in [*site.problems, *(syntax_errors(site) if check_scripts else [])]:
-        print(f"warning: {problem.headline()}", file=sys.stderr)
-    return site
 
 
 # -- render ------------------------------------------------------------------------------------
@@ -129,11 +111,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     return asyncio.run(_render(args, site, settings))
 
 
-async def _render(args: argparse.Namespace, site, settings: Settings) -> int:
-    import httpx
-
-    from .app import create_app
-
+async def _render(args: argparse.Namespace, site: Site, settings: Settings) -> int:
     headers = dict(_header(text) for text in args.header)
     host = args.host or _default_host(site)
     headers.setdefault("host", host)
@@ -169,7 +147,7 @@ async def _render(args: argparse.Namespace, site, settings: Settings) -> int:
     return 0
 
 
-def _default_host(site) -> str:
+def _default_host(site: Site) -> str:
     for brand in site.brands.values():
         if brand.settings.domains:
             return brand.settings.domains[0]
@@ -206,8 +184,6 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .site import check_site
-
     root = _site_root(args.site)
     problems = check_site(root)
     for problem in problems:

@@ -83,6 +83,21 @@ class SettingsError(FunnelrunError):
     reason = "settings"
 
 
+# -- requests --------------------------------------------------------------------------------
+
+
+class RequestError(FunnelrunError):
+    """A visitor's request the runtime refuses before any page sees it."""
+
+    reason = "request"
+
+
+class BodyTooLarge(RequestError):
+    """The request body is over the server's limit (answered 413)."""
+
+    reason = "body_too_large"
+
+
 # -- the site on disk --------------------------------------------------------------------------
 
 
@@ -90,6 +105,18 @@ class SiteError(SourceError):
     """The site folder is broken: a bad brand.toml, a front-matter typo, two pages for one path."""
 
     reason = "site"
+
+
+class SiteInvalid(SiteError):
+    """The site has problems that stop it from being served; `problems` lists each one."""
+
+    def __init__(self, problems: list[SourceError]) -> None:
+        count = len(problems)
+        super().__init__(f"the site has {count} problem{'s' if count != 1 else ''}", None)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(problem.headline() for problem in self.problems)
 
 
 # -- templates ---------------------------------------------------------------------------------
@@ -144,16 +171,10 @@ class ScriptEngineError(FunnelrunError):
     reason = "engine"
 
 
-# -- store, sessions, handoff ------------------------------------------------------------------
+# -- the store ---------------------------------------------------------------------------------
 
 
 class StoreError(FunnelrunError):
     """The session/state store failed; raised only from inside `funnelrun.store`."""
 
     reason = "store"
-
-
-class HandoffError(FunnelrunError):
-    """A handoff token was refused; `reason` says why (tampered, expired, replayed, ...)."""
-
-    reason = "handoff"

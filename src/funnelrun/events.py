@@ -8,13 +8,15 @@ record over MAX_RECORD_BYTES has its largest events replaced by a `truncated` no
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import secrets
 import time
 from typing import Any
 
-from .errors import SourceError
+from .errors import ScriptError, SourceError
+from .script import Effects, ScriptResult
 from .store import RequestRecord
 
 logger = logging.getLogger("funnelrun.events")
@@ -22,6 +24,7 @@ logger = logging.getLogger("funnelrun.events")
 MAX_WARNINGS = 100  # warning events kept per request; the rest are counted
 MAX_TEXT_CHARS = 2048  # a path, host or reason longer than this is clipped where it is stored
 MAX_RECORD_BYTES = 256 * 1024  # a request's events, as JSON, in the store
+MAX_APPLIED_LISTED = 200  # applied actions listed in the `script` event; the rest counted
 
 
 def new_request_id() -> str:
@@ -70,16 +73,71 @@ class PageEvents:
         self.add(kind, **error_fields(error), **data)
         logger.warning("request %s: %s: %s", self.request_id, kind, clip(str(error)))
 
-    def respond(self, status: int) -> None:
-        """The closing `response` event: status, duration, and warnings not kept."""
+    def script(self, result: ScriptResult) -> None:
+        """The `script` event: outcome, timing, error with position, console, the actions
+        applied; and a `warning` event for every refused action."""
+        applied = applied_actions(result.effects)
+        event = self.add(
+            "script",
+            outcome=result.outcome,
+            duration_ms=round(result.duration_ms, 3),
+            cpu_ms=round(result.cpu_ms, 3),
+            console=[dataclasses.asdict(entry) for entry in result.console],
+            console_dropped=result.console_dropped,
+            applied=applied[:MAX_APPLIED_LISTED],
+        )
+        if len(applied) > MAX_APPLIED_LISTED:
+            event["applied_dropped"] = len(applied) - MAX_APPLIED_LISTED
+        if result.error is not None:
+            self.has_error = True
+            event["error"] = error_fields(result.error)
+        for warning in result.effects.warnings:
+            self.warn(warning.call, warning.reason)
+
+    def unbuilt_script(self, problem: ScriptError) -> None:
+        """The `script` event of a page whose script could not be built (a missing module, an
+        import cycle): it did not run, and the page renders without it."""
+        self.has_error = True
+        self.add("script", outcome="error", error=error_fields(problem), applied=[])
+
+    def respond(self, status: int, **data: Any) -> None:
+        """The closing `response` event: status, duration, warnings not kept, and `data` (the
+        worker process that answered, say)."""
         dropped = self.warnings - MAX_WARNINGS
-        extra = {"warnings_dropped": dropped} if dropped > 0 else {}
-        self.add("response", status=status, duration_ms=self.elapsed_ms(), **extra)
+        if dropped > 0:
+            data["warnings_dropped"] = dropped
+        self.add("response", status=status, duration_ms=self.elapsed_ms(), **data)
+
+
+def applied_actions(effects: Effects) -> list[dict[str, Any]]:
+    """A summary of the accepted actions, for the `script` event."""
+    applied: list[dict[str, Any]] = []
+    for op in effects.session:
+        if op.kind == "login":
+            email = op.fields.get("email") if op.fields is not None else None
+            applied.append({"call": "session.setCustomer", "email": email})
+        else:
+            applied.append({"call": "session.set", "key": op.key, "deleted": op.kind == "delete"})
+    applied += [
+        {"call": "cookie.delete" if c.delete else "cookie.set", "name": c.name}
+        for c in effects.cookies
+    ]
+    applied += [{"call": "setHeader", "name": name} for name, _ in effects.headers]
+    applied += [{"call": "setVariable", "key": key} for key in effects.variables]
+    if effects.status is not None:
+        applied.append({"call": "response.status", "status": effects.status})
+    if effects.redirect is not None:
+        applied.append({"call": "redirect", "url": effects.redirect.url,
+                        "status": effects.redirect.status})
+    if effects.response is not None:
+        applied.append({"call": "response", "content_type": effects.response.content_type})
+    return applied
 
 
 def request_record(
     events: PageEvents, *, brand: str, path: str, method: str, status: int
 ) -> RequestRecord:
+    items = within_budget(events.items)
     return RequestRecord(
         request_id=events.request_id,
         brand=brand,
@@ -89,7 +147,8 @@ def request_record(
         started_at=events.started_at,
         duration_ms=events.elapsed_ms(),
         error=events.has_error,
-        events=within_budget(events.items),
+        event_count=len(items),
+        events=items,
     )
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .events import PageEvents
 from .session import Session, encode, sanitize_item_key
-
-if TYPE_CHECKING:
-    from .app import Visit
+from .visit import Visit
 
 
 def render_page(visit: Visit) -> str:
@@ -20,7 +18,7 @@ def template_context(visit: Visit) -> dict[str, Any]:
     """The names a page template sees; `var` is brand variables overlaid by setVariable."""
     session = visit.session
     is_customer = session.is_customer  # each decoded once from its JSON text
-    request = dict(visit.request_view, is_customer=is_customer)
+    request = dict(visit.request_object, is_customer=is_customer)
     return {
         "var": {**visit.brand.settings.variables, **visit.variables},
         "request": request,

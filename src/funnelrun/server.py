@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httptools
+import uvicorn
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
@@ -33,7 +34,7 @@ from .errors import FunnelrunError
 from .server_log import log_config
 from .settings import ServerSettings, Settings
 
-APP = "funnelrun.app:app_from_environment"
+APP = "funnelrun.worker:app_from_environment"
 KEEPALIVE_TIMEOUT_S = 5  # an idle kept-alive connection is closed after this (uvicorn's default)
 OPEN_FILES_RESERVE = 64  # descriptors besides connections: listener, store, executor pipes, logs
 RELOAD_PATTERNS = ["*.html", "*.js", "*.toml"]
@@ -84,8 +85,6 @@ def uvicorn_options(settings: Settings, root: Path, *, reload: bool) -> dict[str
 
 def run(options: dict[str, Any]) -> None:
     """Serve until stopped (the site folder is in FUNNELRUN_SITE, set by the command line)."""
-    import uvicorn
-
     limit = options["limit_concurrency"]
     _raise_open_files_limit(limit + OPEN_FILES_RESERVE)
     uvicorn.run(APP, **options)
@@ -140,6 +139,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     # -- the connection --------------------------------------------------------------------
 
+    # Narrower than asyncio's BaseTransport, as in uvicorn's own method: a stream protocol is
+    # always handed an asyncio.Transport.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm(self.limits.header_timeout_s, self._head_too_slow)

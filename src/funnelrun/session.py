@@ -25,7 +25,6 @@ SESSION_ITEM_PREFIX = "custom_"
 _ITEM_KEY_STRIP = re.compile(r"[^A-Za-z0-9_]")
 
 CUSTOMER_FIELDS = ("email", "name", "first_name", "last_name", "id")
-QUOTA_ID_KEY = "_quota_id"  # survives id regeneration, so login quotas count per visitor session
 
 
 def is_reserved(key: str) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import login_quota
 from .errors import SettingsError
 
 SETTINGS_FILE = "funnelrun.toml"
@@ -66,8 +67,8 @@ class StoreSettings:
 @dataclass(frozen=True, slots=True)
 class SessionSettings:
     lifetime_s: int = 10800
-    login_quota_per_session: int = 10  # successful setCustomer calls per session per hour
-    login_quota_per_ip: int = 100  # successful setCustomer calls per client IP per hour
+    login_quota_per_session: int = login_quota.PER_SESSION  # see funnelrun/login_quota.py
+    login_quota_per_ip: int = login_quota.PER_IP
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,6 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     secret_key: Secret | None = None  # FUNNELRUN_SECRET_KEY, 32 bytes base64
-    admin_token: Secret | None = None  # FUNNELRUN_ADMIN_TOKEN
 
     def secret_key_bytes(self) -> bytes | None:
         """The decoded handoff key, or None when no key is configured."""
@@ -167,7 +167,6 @@ def load_settings(
     return Settings(
         **built,
         secret_key=_secret_key(environ),
-        admin_token=_secret(environ, "FUNNELRUN_ADMIN_TOKEN"),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine, Iterator, Mapping
 from typing import Any
 
@@ -69,12 +70,29 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop.close()
 
 
+@contextlib.contextmanager
+def started_sandbox(
+    loop: asyncio.AbstractEventLoop | None = None, *, processes: int = 2, max_processes: int = 4
+) -> Iterator[Sandbox]:
+    """A Sandbox over a started ExecutorPool, closed afterwards; on a loop of its own unless
+    `loop` is given."""
+    own_loop = loop is None
+    running = asyncio.new_event_loop() if loop is None else loop
+    pool = ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=processes,
+                                                      max_processes=max_processes))
+    running.run_until_complete(pool.start())
+    try:
+        yield Sandbox(running, pool)
+    finally:
+        running.run_until_complete(pool.close())
+        if own_loop:
+            running.close()
+
+
 @pytest.fixture(scope="session")
 def sandbox(loop: asyncio.AbstractEventLoop) -> Iterator[Sandbox]:
-    pool = ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=2, max_processes=4))
-    loop.run_until_complete(pool.start())
-    yield Sandbox(loop, pool)
-    loop.run_until_complete(pool.close())
+    with started_sandbox(loop) as sandbox:
+        yield sandbox
 
 
 def warnings_of(result: ScriptResult) -> list[tuple[str, str]]:

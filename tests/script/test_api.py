@@ -12,7 +12,7 @@ from funnelrun.errors import ScriptError
 def test_public_names() -> None:
     assert sorted(script.__all__) == sorted([
         "HOST_OPS", "ActionWarning", "Bundle", "ConsoleEntry", "CookieEffect", "CustomResponse",
-        "Effects", "ExecutorPool", "Host", "NullHost", "Redirect", "ScriptBlock",
+        "Effects", "ExecutorPool", "Host", "HostRefusal", "NullHost", "Redirect", "ScriptBlock",
         "ScriptFailure", "ScriptJob", "ScriptResult", "SessionOp", "build_bundle",
         "check_script_syntax", "collect_effects", "find_backend_scripts", "module_name",
         "run_inline",

@@ -13,7 +13,7 @@ import pytest
 from funnelrun.script import ExecutorPool, ScriptResult
 from funnelrun.settings import ExecutorSettings
 
-from .conftest import TEST_LIMITS, Sandbox, page_job
+from .conftest import TEST_LIMITS, Sandbox, page_job, started_sandbox
 
 NORMAL = page_job("session.set('n', (session.get('n') || 0) + 1); setVariable('ok', true);")
 
@@ -32,10 +32,9 @@ HOSTILE = {
 
 @pytest.fixture(scope="module")
 def pool_sandbox(loop: asyncio.AbstractEventLoop) -> Iterator[Sandbox]:
-    pool = ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=2, max_processes=4))
-    loop.run_until_complete(pool.start())
-    yield Sandbox(loop, pool)
-    loop.run_until_complete(pool.close())
+    """A pool of this module's own: the attacks here kill and stall its executors."""
+    with started_sandbox(loop) as sandbox:
+        yield sandbox
 
 
 async def normal_runs_during(pool: ExecutorPool, task: asyncio.Task[ScriptResult]

@@ -13,27 +13,21 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import TEST_ENVIRONMENT, running_server, write_site
+from conftest import TEST_ENVIRONMENT, recorded_events, running_server, write_site
 from funnelrun.jsondata import MAX_DEPTH
-from funnelrun.script import ExecutorPool, ScriptResult
+from funnelrun.script import ScriptResult
 from funnelrun.script.engine import RULES
 from funnelrun.script.job import make_result
 from funnelrun.script.limits import MAX_RECORDS
-from funnelrun.settings import ExecutorSettings
-from funnelrun.store import SQLiteStore
-from script.conftest import TEST_LIMITS, Sandbox, page_job, warnings_of
+from script.conftest import Sandbox, page_job, started_sandbox, warnings_of
 
 DROPPED = f"{{}} actions beyond the first {MAX_RECORDS} were dropped"
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    loop = asyncio.new_event_loop()
-    pool = ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=1, max_processes=2))
-    loop.run_until_complete(pool.start())
-    yield Sandbox(loop, pool)
-    loop.run_until_complete(pool.close())
-    loop.close()
+    with started_sandbox(processes=1, max_processes=2) as sandbox:
+        yield sandbox
 
 
 def variables(result: ScriptResult) -> dict[str, Any]:
@@ -207,18 +201,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
 
 
 def page_warnings(root: Path, response: httpx.Response) -> list[tuple[str, str]]:
-    async def events() -> list[dict[str, Any]]:
-        store = SQLiteStore(root / ".funnelrun" / "state.db")
-        try:
-            for _ in range(50):  # the record is written just after the response is sent
-                record = await store.get_request(response.headers["x-request-id"])
-                if record is not None:
-                    return record.events
-                await asyncio.sleep(0.05)
-        finally:
-            await store.close()
-        raise AssertionError("no page events")
-    return [(e["call"], e["reason"]) for e in asyncio.run(events()) if e["type"] == "warning"]
+    events = asyncio.run(recorded_events(root, response.headers["x-request-id"]))
+    return [(e["call"], e["reason"]) for e in events if e["type"] == "warning"]
 
 
 @pytest.mark.parametrize(("target", "reason"), [

@@ -1,35 +1,18 @@
-"""Fixtures shared by the store tests: the asyncio backend, a settable clock, a process pool."""
+"""Fixtures shared by the store tests: a clock the tests move by hand, a process pool."""
 
 from __future__ import annotations
 
 import multiprocessing
-import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from conftest import FakeClock
+
 from . import workers
 
 POOL_PROCESSES = 3
-
-
-class FakeClock:
-    """A clock the test moves by hand; starts at the real time, so other processes agree."""
-
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

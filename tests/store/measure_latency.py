@@ -68,7 +68,8 @@ async def _measure_calls(folder: Path, offload: bool) -> None:
     def record(i: int) -> Awaitable[object]:
         events = [{"type": "console", "level": "log", "text": f"line {n}"} for n in range(10)]
         return store.record_request(
-            RequestRecord(f"req-{i}", "brand", "/", "GET", 200, time.time(), 1.2, False, events)
+            RequestRecord(f"req-{i}", "brand", "/", "GET", 200, time.time(), 1.2, False,
+                          len(events), events)
         )
 
     mode = "thread" if offload else "loop  "

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import FakeClock
 from funnelrun.errors import StoreError
 from funnelrun.session import encode
 from funnelrun.store import (
@@ -28,7 +29,6 @@ from funnelrun.store import (
 )
 
 from . import workers
-from .conftest import FakeClock
 
 SAVED, ENDED, TOO_LARGE = SaveResult.SAVED, SaveResult.ENDED, SaveResult.TOO_LARGE
 LIFETIME_S = 10800.0
@@ -50,7 +50,9 @@ def request_record(request_id: str, started_at: float, **fields: Any) -> Request
         "brand": "main", "path": "/", "method": "GET", "status": 200, "duration_ms": 1.5,
         "error": False, "events": [{"type": "console", "text": "hi"}],
     }
-    return RequestRecord(request_id=request_id, started_at=started_at, **{**defaults, **fields})
+    values = {**defaults, **fields}
+    return RequestRecord(request_id=request_id, started_at=started_at,
+                         event_count=len(values["events"]), **values)
 
 
 def run_in_threads(target: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:

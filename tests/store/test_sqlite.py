@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from conftest import FakeClock
 from funnelrun.errors import StoreError
 from funnelrun.store import SaveResult, SessionWrite, SQLiteStore, open_store
 from funnelrun.store.sqlite import (
@@ -23,7 +24,6 @@ from funnelrun.store.sqlite import (
 from funnelrun.store.sqlite_ops import SCHEMA_VERSION
 
 from . import workers
-from .conftest import FakeClock
 from .test_contract import LIFETIME_S, SAVED, StoreContract, request_record, session_write, soon
 
 

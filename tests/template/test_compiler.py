@@ -109,10 +109,11 @@ def test_loop_counter_is_kept_only_when_loop_is_used():
     assert "enumerate" in code_of("@foreach(i in x){{ loop.index }}@endforeach")
 
 
-def test_names_and_text_cannot_inject_code():
-    code = code_of("{{ a }}'''\"\"\"\\\n{{ $b }}")
-    namespace: dict = {}
-    exec(compile(code, "<test>", "exec"), namespace)  # compiles: everything is repr()'d
+def test_names_and_text_cannot_inject_code(render):
+    # Text that would end or escape a Python string literal were it pasted into the code as is.
+    text = "'''\"\"\"\\\n')\nraise SystemExit #{0}%s\\x41\\"
+    html = render("{{ a }}" + text + "{{ $b }}", {"a": "<A>", "$b": "'B'"})
+    assert html == "&lt;A&gt;" + text + "&#39;B&#39;"
 
 
 def test_dependencies_are_literal_names_in_document_order_once_each():

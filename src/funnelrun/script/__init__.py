@@ -6,19 +6,13 @@ applies; `check_script_syntax` compiles bundles in an executor process to list s
 See README.md in this folder for the design.
 """
 
-from .actions import (
-    ActionWarning,
-    CustomResponse,
-    Effects,
-    Redirect,
-    SessionOp,
-    collect_effects,
-)
+from .actions import collect_effects
 from .bundle import Bundle, build_bundle
 from .console import ConsoleEntry
 from .cookies import CookieEffect
+from .effects import ActionWarning, CustomResponse, Effects, Redirect, SessionOp
 from .extract import ScriptBlock, find_backend_scripts
-from .host import HOST_OPS, Host, NullHost
+from .host import HOST_OPS, Host, HostRefusal, NullHost
 from .job import ScriptFailure, ScriptJob, ScriptResult, run_inline
 from .modules import module_name
 from .pool import ExecutorPool
@@ -34,6 +28,7 @@ __all__ = [
     "Effects",
     "ExecutorPool",
     "Host",
+    "HostRefusal",
     "NullHost",
     "Redirect",
     "ScriptBlock",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..jsondata import MAX_DEPTH, clean_text, depth_refusal, too_deep
+from ..login_quota import PER_SESSION as DEFAULT_LOGIN_QUOTA
 from ..session import (
     CUSTOMER_FIELDS,
     encode,
@@ -16,73 +17,17 @@ from ..session import (
     key_refusal,
     write_refusal,
 )
-from ..settings import SessionSettings
 from . import headers
 from .cookies import CookieEffect, read_cookie
+from .effects import ActionWarning, CustomResponse, Effects, Redirect, SessionOp
 from .limits import MAX_CUSTOMER_FIELD_CHARS, MAX_RECORDS, MAX_VARIABLE_KEY_CHARS
 from .redirects import DEFAULT_STATUS, REDIRECT_STATUSES, check_target
 
-DEFAULT_LOGIN_QUOTA = SessionSettings().login_quota_per_session
 MAX_CALL_CHARS = 64
 MAX_REASON_CHARS = 1024
 TERMINAL_OPS = frozenset({"redirect", "response.json", "response.send"})
 # A record holds its values at most two levels down ({"args": [value]}).
 MAX_RECORD_DEPTH = MAX_DEPTH + 2
-
-
-@dataclass(frozen=True, slots=True)
-class ActionWarning:
-    """A refused or partly ignored action: the call (`session.set`, ...) and the reason."""
-
-    call: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.call}: {self.reason}"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionOp:
-    """One session change, in order: `set` (key, JSON text), `delete` (key) or `login`
-    (validated customer fields, for Session.login)."""
-
-    kind: str
-    key: str | None = None
-    text: str | None = None
-    fields: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Redirect:
-    url: str
-    status: int = DEFAULT_STATUS
-
-
-@dataclass(frozen=True, slots=True)
-class CustomResponse:
-    """A response sent instead of the page: `response.json` or `response.send`."""
-
-    content_type: str
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Effects:
-    """Everything a run asks of the response, validated, in the order asked."""
-
-    session: tuple[SessionOp, ...] = ()
-    cookies: tuple[CookieEffect, ...] = ()
-    headers: tuple[tuple[str, str], ...] = ()
-    variables: Mapping[str, Any] = field(default_factory=dict)
-    status: int | None = None  # response.status(); applies to the page or a custom response
-    redirect: Redirect | None = None
-    response: CustomResponse | None = None
-    warnings: tuple[ActionWarning, ...] = ()
-
-    @property
-    def ends_response(self) -> bool:
-        """True when a redirect or custom response replaces the page."""
-        return self.redirect is not None or self.response is not None
 
 
 def collect_effects(
@@ -176,13 +121,16 @@ class _Collector:
     def session_set(self, record: dict[str, Any]) -> None:
         key, value = record.get("key"), record.get("value")
         refusal = key_refusal(key)
+        if refusal is not None or not isinstance(key, str):
+            self.warn("session.set", refusal or "key must be a string")
+            return
         text = None
-        if refusal is None and value is not None:
+        if value is not None:
             text, refusal = _canonical(value)
         if refusal is None and text is not None:
             refusal = write_refusal(self.total, key, self.items.get(key), text)
-        if refusal or not isinstance(key, str):
-            self.warn("session.set", refusal or "key must be a string")
+        if refusal:
+            self.warn("session.set", refusal)
             return
         old = self.items.pop(key, None)
         if old is not None:

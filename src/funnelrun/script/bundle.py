@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ..errors import Position, ScriptImportError
 from .extract import ScriptBlock
-from .jslex import NOTHING_OPEN
+from .jsgrammar import NOTHING_OPEN
 from .modules import DEFAULT_EXPORT, Import, ModuleLoader, ModuleResolver, Unit, parse_unit
 
 

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any, Protocol
 
-from .actions import ActionWarning
+from .effects import ActionWarning
 from .limits import MAX_HOST_CALLS
 
 # Every async host call a script can make, with the answer it gets when the call fails.
@@ -15,16 +15,24 @@ HOST_OPS: dict[str, Any] = {"session.getToken": None, "session.setFromToken": Fa
 
 
 class Host(Protocol):
-    """Answers a script's async host calls for one request; must not raise for a refusal."""
+    """Answers a script's async host calls for one request. To decline a call, raise
+    HostRefusal: the script gets the call's failure value, the page events the reason."""
 
     async def call(self, op: str, args: list[Any]) -> Any: ...
 
 
+class HostRefusal(Exception):
+    """A host declines a call; its message is the reason shown in the page events."""
+
+
 class NullHost:
-    """Answers every call with its failure value: no token, no login (handoff off)."""
+    """Declines every call (no token, no login), saying why: a server without handoff."""
+
+    def __init__(self, reason: str = "cross-domain session handoff is not available yet") -> None:
+        self.reason = reason
 
     async def call(self, op: str, args: list[Any]) -> Any:
-        return HOST_OPS.get(op)
+        raise HostRefusal(self.reason)
 
 
 class HostRelay:
@@ -81,6 +89,9 @@ class HostRelay:
             json.dumps(value, allow_nan=False)
         except (TimeoutError, asyncio.CancelledError):
             raise
+        except HostRefusal as refusal:
+            self.warnings.append(ActionWarning(op, str(refusal)))
+            return HOST_OPS[op]
         except Exception as exc:  # a failing host means "no", never a failed request
             self.warnings.append(ActionWarning(op, f"the host failed: {exc!r}"))
             return HOST_OPS[op]

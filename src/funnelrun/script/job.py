@@ -10,11 +10,13 @@ from typing import Any
 
 from ..errors import Position, ScriptEngineError, ScriptError
 from ..jsondata import clean_text, decode_json
+from ..login_quota import PER_SESSION as DEFAULT_LOGIN_QUOTA
 from ..session import encode, is_reserved
 from ..settings import LimitSettings
-from .actions import DEFAULT_LOGIN_QUOTA, ActionWarning, Effects, collect_effects
+from .actions import collect_effects
 from .bundle import Bundle
 from .console import ConsoleEntry, collect_console
+from .effects import ActionWarning, Effects
 from .engine import Engine, EngineLimits, HostCall
 
 OUTCOMES = ("ok", "error", "timeout", "memory", "crash")

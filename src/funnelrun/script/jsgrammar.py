@@ -11,10 +11,6 @@ keeps exactly that; funnelrun.script.jslex asks it before reading a `/`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .jslex import Token
 
 # After these words an expression starts (so `/` begins a regular expression).
 _BEFORE_EXPRESSION = frozenset({
@@ -29,6 +25,19 @@ _MODIFIERS = frozenset({"async", "get", "set", "static", "accessor", "*"})
 Kind = tuple[bool, bool]  # a function's (async, generator)
 _SYNC: Kind = (False, False)
 _ASYNC: Kind = (True, False)  # bundles wrap every script and module in an async function
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """`kind` is name, number, string, template, regex or punct. `depth` counts the brackets
+    open around the token; `newline` says whether a line break precedes it."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    depth: int
+    newline: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from .jsgrammar import IN_GENERATOR, NOTHING_OPEN, Brackets, Grammar
+from .jsgrammar import IN_GENERATOR, NOTHING_OPEN, Brackets, Grammar, Token
 
 _LINE_BREAK = re.compile(r"[\n\r\u2028\u2029]")
 _SPACE = re.compile(
@@ -40,19 +39,6 @@ _PUNCT = re.compile(
 )
 _OPENERS = frozenset("([{")
 _CLOSERS = frozenset(")]}")
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """`kind` is name, number, string, template, regex or punct. `depth` counts the brackets
-    open around the token; `newline` says whether a line break precedes it."""
-
-    kind: str
-    text: str
-    start: int
-    end: int
-    depth: int
-    newline: bool
 
 
 def tokenize(code: str, outer: Brackets = NOTHING_OPEN) -> list[Token]:
@@ -148,7 +134,8 @@ class _Lexer:
     def _template_part(self) -> Token:
         """Template text from a backquote, or from the `}` closing a substitution, up to the
         closing backquote or the next `${`."""
-        end = _TEMPLATE_CHARS.match(self.code, self.at + 1).end()  # type: ignore[union-attr]
+        match = _TEMPLATE_CHARS.match(self.code, self.at + 1)  # `(…)*`: matches, perhaps nothing
+        end = match.end() if match else self.at + 1
         if self.code.startswith("${", end):
             return self._make("template", end + 2)
         return self._make("template", min(end + 1, len(self.code)))

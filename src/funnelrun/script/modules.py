@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
-from ..errors import Position, ScriptImportError, ScriptSyntaxError
-from .jslex import NOTHING_OPEN, Brackets, Token, lex, over_closing
+from ..errors import Position, ScriptError, ScriptImportError, ScriptSyntaxError
+from .jsgrammar import NOTHING_OPEN, Brackets, Token
+from .jslex import lex, over_closing
 
 ModuleResolver = Callable[[str], "tuple[str, str] | None"]
 
@@ -84,7 +86,8 @@ class _Reader:
     def token(self, index: int) -> Token | None:
         return self.tokens[index] if index < len(self.tokens) else None
 
-    def fail(self, message: str, token: Token | None, error: type = ScriptImportError) -> None:
+    def fail(self, message: str, token: Token | None,
+             error: type[ScriptError] = ScriptImportError) -> NoReturn:
         offset = token.start if token is not None else len(self.code)
         raise error(message, self.position(offset))
 
@@ -153,9 +156,9 @@ def _read_import(reader: _Reader, index: int) -> tuple[Import, int]:
     end = specifier.end
     if cursor.text() == ";":
         end = cursor.expect(";").end
-    elif cursor.token() is not None and not cursor.token().newline and cursor.text() != "}":
-        reader.fail(f"bad import: expected ';' or a new line after {specifier.text}",
-                    cursor.token())
+    elif (following := cursor.token()) is not None and not following.newline \
+            and following.text != "}":
+        reader.fail(f"bad import: expected ';' or a new line after {specifier.text}", following)
     name = module_name(specifier.text[1:-1]) if "\\" not in specifier.text else None
     if name is None:
         reader.fail(f"bad import: {specifier.text} is not a module name; expected a name "
@@ -211,7 +214,7 @@ def _read_export(reader: _Reader, index: int, exports: dict[str, str]) -> None:
         name = _declared_name(reader, index + 1)
         if name is None:
             reader.fail("bad export: expected a function or class name", token)
-        _add_export(reader, exports, name, name, export)  # type: ignore[arg-type]
+        _add_export(reader, exports, name, name, export)
         reader.blank(export.start, export.end)
     elif text in ("const", "let", "var"):
         for name in _declared_names(reader, index + 2):
@@ -250,7 +253,7 @@ def _export_list(reader: _Reader, index: int, exports: dict[str, str]) -> None:
             name = reader.token(at + 1)
             if name is None or name.kind != "name":
                 reader.fail("bad export: expected a name after 'as'", name or word)
-            exported = name.text  # type: ignore[union-attr]
+            exported = name.text
             at += 2
         _add_export(reader, exports, exported, local, token)
         if (comma := reader.token(at)) is not None and comma.text == ",":
@@ -295,8 +298,8 @@ def _declared_names(reader: _Reader, index: int) -> list[str]:
         if token is None or token.kind != "name":
             reader.fail("bad export: destructuring is not supported in an exported declaration; "
                         "declare the names, then export { a, b }", token or reader.tokens[-1])
-        names.append(token.text)  # type: ignore[union-attr]
-        depth = token.depth  # type: ignore[union-attr]
+        names.append(token.text)
+        depth = token.depth
         at += 1
         while (token := reader.token(at)) is not None:
             if token.depth == depth and token.text == ",":

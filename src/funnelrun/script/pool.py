@@ -144,7 +144,7 @@ class ExecutorPool:
             if len(self._all) + self._starting < self._max():
                 self._starting += 1
                 return await self._spawn()
-            waiter = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[ExecutorProcess] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
                 return await waiter

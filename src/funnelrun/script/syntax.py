@@ -13,7 +13,7 @@ import select
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 from ..errors import Position, ScriptError, ScriptSyntaxError
@@ -51,7 +51,7 @@ def check_script_syntax(pages: Iterable[tuple[str, Bundle]], *,
                     except CheckerFailed as failure:
                         cannot_start = failure
                         raise
-                found = checker.check(bundle, timeout_s)
+                found: Sequence[ScriptError] = checker.check(bundle, timeout_s)
             except CheckerFailed as failure:
                 checker = None
                 found = [ScriptError(f"the syntax check of this script failed: {failure}",

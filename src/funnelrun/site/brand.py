@@ -26,19 +26,19 @@ class BrandSettings:
     variables: dict[str, Any] = field(default_factory=dict)
 
 
-def load_brand_settings(folder: Path, display: str) -> BrandSettings:
-    """Read `folder/brand.toml`; `display` is the path shown in errors."""
+def load_brand_settings(folder: Path, site_path: str) -> BrandSettings:
+    """Read `folder/brand.toml`; `site_path` (relative to the site root) is shown in errors."""
     brand_id = folder.name
     path = folder / BRAND_FILE
     if not BRAND_ID.fullmatch(brand_id):
         raise SiteError(f"brand folder name '{brand_id}' must be letters, digits, _ . -", None)
     if not path.is_file():
         return BrandSettings(id=brand_id, name=brand_id)
-    text = read_text(path, display)
-    data = parse_toml(text, display)
+    text = read_text(path, site_path)
+    data = parse_toml(text, site_path)
 
     for key, value in data.items():
-        position = key_position(text, key, display)
+        position = key_position(text, key, site_path)
         if key not in _KEYS:
             raise SiteError(unknown_key_message("brand.toml", key, _KEYS), position, source=text)
         if not isinstance(value, _KEYS[key]):
@@ -52,7 +52,7 @@ def load_brand_settings(folder: Path, display: str) -> BrandSettings:
         if not isinstance(domain, str) or not HOST_NAME.fullmatch(domain.lower()):
             raise SiteError(
                 f"'domains' entries must be host names without scheme or port, got {domain!r}",
-                key_position(text, "domains", display),
+                key_position(text, "domains", site_path),
                 source=text,
             )
         domains.append(domain.lower().rstrip("."))
@@ -66,11 +66,11 @@ def load_brand_settings(folder: Path, display: str) -> BrandSettings:
     )
 
 
-def read_text(path: Path, display: str) -> str:
+def read_text(path: Path, site_path: str) -> str:
     """A site file as text; a file that is not UTF-8 is a site error naming it."""
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise SiteError(f"{display}: not UTF-8 text (byte {exc.start})", None) from exc
+        raise SiteError(f"{site_path}: not UTF-8 text (byte {exc.start})", None) from exc
     except OSError as exc:
-        raise SiteError(f"{display}: cannot read: {exc.strerror}", None) from exc
+        raise SiteError(f"{site_path}: cannot read: {exc.strerror}", None) from exc

@@ -27,7 +27,7 @@ class SiteFolder:
         self.problems: list[SiteError] = []
         self._report = report
 
-    def display(self, path: Path) -> str:
+    def site_path(self, path: Path) -> str:
         """`path` relative to the site root, as errors show it."""
         return path.relative_to(self.root).as_posix()
 
@@ -37,13 +37,13 @@ class SiteFolder:
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(self.real_root):
             raise SiteError(
-                f"{self.display(path)}: a symbolic link to {real}, outside the site folder; "
+                f"{self.site_path(path)}: a symbolic link to {real}, outside the site folder; "
                 "funnelrun reads nothing outside the site (copy the file in, or link within "
                 "the site)",
                 None,
             )
         if real.exists() and not real.is_dir() and not real.is_file():
-            raise SiteError(f"{self.display(path)}: not a regular file", None)
+            raise SiteError(f"{self.site_path(path)}: not a regular file", None)
 
     def folders(self, parent: Path) -> list[Path]:
         """The folders directly in `parent` that stay inside the site, in name order."""

@@ -27,7 +27,7 @@ class FrontMatter:
 class PageSource:
     """A page file split into front matter and template body."""
 
-    display: str  # the path shown in errors, relative to the site
+    site_path: str  # the path shown in errors, relative to the site
     route: str  # "/", "/login", "/blog/[slug]"
     front_matter: FrontMatter
     body: str
@@ -35,7 +35,7 @@ class PageSource:
     text: str  # the whole file
 
 
-def route_for(relative: PurePosixPath, display: str) -> str:
+def route_for(relative: PurePosixPath, site_path: str) -> str:
     """`members/index.html` -> `/members`; `blog/[slug].html` -> `/blog/[slug]`."""
     parts = list(relative.with_suffix("").parts)
     if parts and parts[-1] == "index":
@@ -43,14 +43,14 @@ def route_for(relative: PurePosixPath, display: str) -> str:
     for part in parts:
         if not (_PARAM.fullmatch(part) or _STATIC_SEGMENT.fullmatch(part)):
             raise SiteError(
-                f"{display}: path segment '{part}' is neither a name nor a [param] "
+                f"{site_path}: path segment '{part}' is neither a name nor a [param] "
                 "(a param is [letters_digits_or_underscore] taking the whole segment)",
                 None,
             )
     return "/" + "/".join(parts)
 
 
-def split_front_matter(text: str, display: str) -> tuple[FrontMatter, str, int]:
+def split_front_matter(text: str, site_path: str) -> tuple[FrontMatter, str, int]:
     """Return the front matter, the body, and the body's first line number."""
     first_line_end = text.find("\n")
     first = text if first_line_end < 0 else text[:first_line_end]
@@ -60,21 +60,21 @@ def split_front_matter(text: str, display: str) -> tuple[FrontMatter, str, int]:
     if closing is None:
         raise SiteError(
             "front matter opened here is not closed; expected a line '+++'",
-            Position(display, 1, 1),
+            Position(site_path, 1, 1),
             source=text,
         )
     toml_text = text[first_line_end + 1 : closing.start()]
     body_start = text.find("\n", closing.start())
     body = "" if body_start < 0 else text[body_start + 1 :]
     body_first_line = text.count("\n", 0, body_start) + 2 if body_start >= 0 else 1
-    front_matter = _front_matter(toml_text, display, text)
+    front_matter = _front_matter(toml_text, site_path, text)
     return front_matter, body, body_first_line
 
 
-def _front_matter(toml_text: str, display: str, source: str) -> FrontMatter:
-    data = parse_toml(toml_text, display, first_line=2, source=source)
+def _front_matter(toml_text: str, site_path: str, source: str) -> FrontMatter:
+    data = parse_toml(toml_text, site_path, first_line=2, source=source)
     for key, value in data.items():
-        position = key_position(toml_text, key, display, first_line=2)
+        position = key_position(toml_text, key, site_path, first_line=2)
         if key not in _FRONT_MATTER_KEYS:
             raise SiteError(
                 unknown_key_message("front-matter", key, _FRONT_MATTER_KEYS), position,
@@ -88,7 +88,7 @@ def _front_matter(toml_text: str, display: str, source: str) -> FrontMatter:
             )
     redirect = data.get("login_redirect")
     if redirect is not None:
-        position = key_position(toml_text, "login_redirect", display, first_line=2)
+        position = key_position(toml_text, "login_redirect", site_path, first_line=2)
         if not data.get("requires_login"):
             raise SiteError(
                 "'login_redirect' has no effect without 'requires_login = true'",
@@ -104,7 +104,7 @@ def _front_matter(toml_text: str, display: str, source: str) -> FrontMatter:
     return FrontMatter(data.get("requires_login", False), redirect)
 
 
-def load_page(relative: PurePosixPath, display: str, text: str) -> PageSource:
-    route = route_for(relative, display)
-    front_matter, body, first_line = split_front_matter(text, display)
-    return PageSource(display, route, front_matter, body, first_line, text)
+def load_page(relative: PurePosixPath, site_path: str, text: str) -> PageSource:
+    route = route_for(relative, site_path)
+    front_matter, body, first_line = split_front_matter(text, site_path)
+    return PageSource(site_path, route, front_matter, body, first_line, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -17,7 +18,7 @@ class _Pattern(Generic[T]):
     segments: tuple[str | None, ...]  # a static segment, or None for a param
     names: tuple[str, ...]  # param names in order
     target: T
-    display: str
+    site_path: str
 
     @property
     def specificity(self) -> tuple[int, ...]:
@@ -30,28 +31,28 @@ class RouteTable(Generic[T]):
         self._exact: dict[str, tuple[T, str]] = {}
         self._patterns: dict[int, list[_Pattern[T]]] = {}
 
-    def add(self, route: str, target: T, display: str) -> None:
+    def add(self, route: str, target: T, site_path: str) -> None:
         """Add a route (`/login`, `/blog/[slug]`); two pages for one path are a SiteError."""
         segments = split_path(route)
         if not any(_PARAM.fullmatch(s) for s in segments):
             if route in self._exact:
                 other = self._exact[route][1]
-                raise SiteError(f"two pages for the path {route}: {other} and {display}", None)
-            self._exact[route] = (target, display)
+                raise SiteError(f"two pages for the path {route}: {other} and {site_path}", None)
+            self._exact[route] = (target, site_path)
             return
         pattern = _Pattern(
             segments=tuple(None if _PARAM.fullmatch(s) else s for s in segments),
             names=tuple(m[1] for s in segments if (m := _PARAM.fullmatch(s))),
             target=target,
-            display=display,
+            site_path=site_path,
         )
         if len(set(pattern.names)) != len(pattern.names):
-            raise SiteError(f"{display}: a param name is used twice in {route}", None)
+            raise SiteError(f"{site_path}: a param name is used twice in {route}", None)
         bucket = self._patterns.setdefault(len(segments), [])
-        for other in bucket:
-            if other.segments == pattern.segments:
+        for taken in bucket:
+            if taken.segments == pattern.segments:
                 raise SiteError(
-                    f"two pages for the path {route}: {other.display} and {display}", None
+                    f"two pages for the path {route}: {taken.site_path} and {site_path}", None
                 )
         bucket.append(pattern)
         bucket.sort(key=lambda p: p.specificity)
@@ -63,7 +64,7 @@ class RouteTable(Generic[T]):
             return self._exact[path][0], {}
         segments = split_path(path)
         for pattern in self._patterns.get(len(segments), ()):
-            params = {}
+            params: dict[str, str] = {}
             for wanted, actual in zip(pattern.segments, segments, strict=True):
                 if wanted is None:
                     if not actual:
@@ -75,7 +76,7 @@ class RouteTable(Generic[T]):
                 return pattern.target, params
         return None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[T]:
         yield from (target for target, _ in self._exact.values())
         for bucket in self._patterns.values():
             yield from (pattern.target for pattern in bucket)

@@ -14,7 +14,9 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
 
 
-def parse_toml(text: str, filename: str, *, first_line: int = 1, source: str | None = None) -> dict:
+def parse_toml(
+    text: str, filename: str, *, first_line: int = 1, source: str | None = None
+) -> dict[str, Any]:
     """Parse `text` (which starts at `first_line` of `filename`) or raise a positioned SiteError."""
     try:
         return tomllib.loads(text)

@@ -67,17 +67,9 @@ class RequestSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """One request's page events (SPEC §7)."""
+class RequestRecord(RequestSummary):
+    """One request's page events (SPEC §7): its summary, and the events themselves."""
 
-    request_id: str
-    brand: str
-    path: str
-    method: str
-    status: int
-    started_at: float  # epoch seconds
-    duration_ms: float
-    error: bool  # the request had a script or template error
     events: list[dict[str, Any]] = field(default_factory=list)
 
 

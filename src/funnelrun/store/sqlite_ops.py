@@ -105,7 +105,7 @@ class SessionTooLarge(Exception):
 def save_session(conn: sqlite3.Connection, now: float, write: SessionWrite) -> SaveResult:
     """Run in a transaction (`in_transaction`); raises SessionTooLarge to roll it back."""
     if write.replaces is not None:
-        _regenerate(conn, now, write)
+        _regenerate(conn, now, write.replaces, write)
     else:
         row = conn.execute(
             "SELECT expires_at FROM sessions WHERE id = ?", (write.session_id,)
@@ -129,16 +129,17 @@ def _grows(write: SessionWrite) -> bool:
 
 def _session_bytes(conn: sqlite3.Connection, session_id: str) -> int:
     """The session's size as funnelrun.session counts it: UTF-8 bytes of keys and values."""
-    return conn.execute(
+    row = conn.execute(
         "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0)"
         " FROM session_items WHERE session_id = ?",
         (session_id,),
-    ).fetchone()[0]
+    ).fetchone()
+    return int(row[0])
 
 
-def _regenerate(conn: sqlite3.Connection, now: float, write: SessionWrite) -> None:
+def _regenerate(conn: sqlite3.Connection, now: float, old_id: str, write: SessionWrite) -> None:
     """Create the new id, move the old session's (kept) items over, drop the old id."""
-    old_id, new_id = write.replaces, write.session_id
+    new_id = write.session_id
     row = conn.execute("SELECT expires_at FROM sessions WHERE id = ?", (old_id,)).fetchone()
     _insert_session(conn, write)
     if row is not None and row[0] > now:
@@ -207,7 +208,8 @@ def increment(
         " ELSE counters.expires_at END",
         {"key": key, "amount": amount, "expires": now + window_s, "now": now},
     )
-    return conn.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0]
+    row = conn.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()
+    return int(row[0])
 
 
 def count(conn: sqlite3.Connection, now: float, key: str) -> int:
@@ -233,7 +235,7 @@ def request_row(record: RequestRecord) -> tuple[Any, ...]:
         ) from exc
     return (
         record.request_id, record.brand, record.path, record.method, record.status,
-        record.started_at, record.duration_ms, int(record.error), len(record.events), events,
+        record.started_at, record.duration_ms, int(record.error), record.event_count, events,
     )
 
 
@@ -288,22 +290,23 @@ def list_requests(
 
 
 def _summary(row: Iterable[Any]) -> RequestSummary:
+    return RequestSummary(*_summary_fields(row))
+
+
+def _summary_fields(row: Iterable[Any]) -> tuple[str, str, str, str, int, float, float, bool, int]:
+    """A row of _SUMMARY_COLUMNS as RequestSummary's fields, in order."""
     request_id, brand, path, method, status, started_at, duration_ms, error, count = row
-    return RequestSummary(
-        request_id, brand, path, method, status, started_at, duration_ms, bool(error), count
-    )
+    return request_id, brand, path, method, status, started_at, duration_ms, bool(error), count
 
 
 def get_request(conn: sqlite3.Connection, now: float, request_id: str) -> RequestRecord | None:
     row = conn.execute(
-        "SELECT request_id, brand, path, method, status, started_at, duration_ms, error, events"
-        " FROM requests WHERE request_id = ? AND started_at >= ?",
+        f"SELECT {_SUMMARY_COLUMNS}, events FROM requests WHERE request_id = ? AND started_at >= ?",
         (request_id, now - REQUEST_MAX_AGE_S),
     ).fetchone()
     if row is None:
         return None
-    *fields, error, events = row
-    return RequestRecord(*fields, error=bool(error), events=json.loads(events))
+    return RequestRecord(*_summary_fields(row[:-1]), events=json.loads(row[-1]))
 
 
 def checkpoint_wal(conn: sqlite3.Connection, restart_pages: int) -> None:

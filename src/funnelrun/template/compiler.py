@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NoReturn
 
 from funnelrun.template import html_context, nodes
@@ -89,7 +89,7 @@ def dependencies_of(tree: nodes.Template) -> tuple[Dependency, ...]:
     return tuple(unique.values())
 
 
-def _literal_dependency(directive: str, node: nodes.Extends | nodes.Component) -> list:
+def _literal_dependency(directive: str, node: nodes.Extends | nodes.Component) -> list[Dependency]:
     name = node.name
     if isinstance(name, nodes.Literal) and isinstance(name.value, str):
         return [Dependency(directive, name.value, node.line, node.column)]
@@ -108,7 +108,7 @@ class _Loop:
 
 class _CodeGenerator:
     def __init__(
-        self, tree: nodes.Template, source: TemplateSource, filters: Mapping[str, Callable]
+        self, tree: nodes.Template, source: TemplateSource, filters: Mapping[str, Callable[..., Any]]
     ) -> None:
         self.tree = tree
         self.source = source
@@ -153,7 +153,7 @@ class _CodeGenerator:
         tail: list[str] = []
         if self.is_child:
             for block, ident in blocks:
-                definitions += self.capture(lambda b=block, i=ident: self.block_function(b, i))
+                definitions += self.capture(partial(self.block_function, block, ident))
             tail = self.capture(lambda: self.extend_call(blocks))
         header = ["def root(ctx, items, blocks, buf, chain, depth):",
                   "    w = buf.append", "    e = buf.extend"]

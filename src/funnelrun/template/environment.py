@@ -11,7 +11,7 @@ from funnelrun.template.compiler import Dependency, generate
 from funnelrun.template.filters import FILTERS
 from funnelrun.template.lexer import TemplateSource
 from funnelrun.template.parser import parse
-from funnelrun.template.runtime import EMPTY_BLOCKS, NAMESPACE, SessionItems
+from funnelrun.template.runtime import EMPTY_BLOCKS, NAMESPACE, Renderable, SessionItems
 
 Loader = Callable[[str], TemplateSource | None]
 
@@ -58,7 +58,8 @@ class Template:
         return "".join(buf)
 
     def render_into(
-        self, ctx: Any, items: Any, blocks: Any, buf: list[str], chain: tuple, depth: int
+        self, ctx: Any, items: Any, blocks: Any, buf: list[str], chain: tuple[Renderable, ...],
+        depth: int,
     ) -> None:
         """Render as a layout or component of another template, into its buffer."""
         self._root(ctx, items, blocks, buf, chain, depth)

@@ -174,7 +174,7 @@ def trim(value: Any) -> str:
     return to_str(value).strip()
 
 
-def _sequence(value: Any) -> list | tuple | str:
+def _sequence(value: Any) -> list[Any] | tuple[Any, ...] | str:
     if isinstance(value, list | tuple):
         return value
     return "" if isinstance(value, dict) else to_str(value)
@@ -371,7 +371,7 @@ def join(value: Any, separator: Any = ",") -> str:
     return to_str(value)
 
 
-def _order(item: Any) -> tuple:
+def _order(item: Any) -> tuple[int, int | float, str]:
     """Numbers first (numerically), then everything else as text, null/undefined last."""
     if item is None or item is UNDEFINED:
         return (2, 0, "")
@@ -402,7 +402,7 @@ def unique(value: Any) -> Any:
     """Drop repeated items, keeping the first; like JavaScript's Set (1 and '1' differ)."""
     if not isinstance(value, list | tuple):
         return value
-    seen: set[tuple] = set()
+    seen: set[tuple[bool, bool, Any] | int] = set()  # (kind, value) markers, or ids
     kept = []
     for item in value:
         marker = (type(item) is bool, type(item) is str, item) if _hashable(item) else id(item)

@@ -142,6 +142,15 @@ class _Scanner:
         self.contexts.append(Context(kind, attribute))
         self.pos += 1
 
+    def take(self, run: re.Pattern[str]) -> str:
+        """Step over the text at the current position that `run` (`[…]*`) matches, perhaps
+        none, and return it."""
+        match = run.match(self.text, self.pos)
+        if match is None:
+            return ""
+        self.pos = match.end()
+        return match.group()
+
     def skip_space(self) -> str:
         """Step over whitespace; the character after it ('' at the end)."""
         while self.pos < len(self.text) and self.text[self.pos] in _SPACE:
@@ -230,9 +239,7 @@ class _Scanner:
         self.state = self.tag_name
 
     def tag_name(self) -> None:
-        match = _TAG_NAME.match(self.text, self.pos)
-        self.tag += match.group().lower()
-        self.pos = match.end()
+        self.tag += self.take(_TAG_NAME).lower()
         if self.peek() == _HOLE:
             self.tag += _HOLE  # a name we cannot know: no raw-text element
             self.hole(TAG)
@@ -268,9 +275,7 @@ class _Scanner:
         self.state = self.attribute_name
 
     def attribute_name(self) -> None:
-        match = _ATTRIBUTE_NAME.match(self.text, self.pos)
-        self.attribute += match.group().lower()
-        self.pos = match.end()
+        self.attribute += self.take(_ATTRIBUTE_NAME).lower()
         char = self.peek()
         if char == _HOLE:
             self.attribute += _HOLE
@@ -336,9 +341,7 @@ class _Scanner:
             self.state = self.before_attribute_name  # `a="1"b="2"`: no space needed
 
     def unquoted(self) -> None:
-        match = _UNQUOTED_VALUE.match(self.text, self.pos)
-        self.value.append(match.group())
-        self.pos = match.end()
+        self.value.append(self.take(_UNQUOTED_VALUE))
         char = self.peek()
         if char == _HOLE:
             self.value.append(_HOLE)

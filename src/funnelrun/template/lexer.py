@@ -38,6 +38,7 @@ OPERATORS = (
     "|", "=",
 )
 _OPENING = {"(": ")", "[": "]", "{": "}"}
+COMMENT_OPEN, COMMENT_CLOSE = "{{--", "--}}"  # `{{-- a comment --}}`
 
 _SPECIAL = re.compile(r"\{\{|\[\[|@")
 _DIRECTIVE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -67,16 +68,26 @@ class TemplateSource:
         return "\n" * (self.first_line - 1) + self.source
 
 
+# What a token holds: text (TEXT, NAME, OP, STRING, DIRECTIVE and the brackets), a number
+# (NUMBER) or nothing (EOF).
+TokenValue = str | int | float | None
+
+
 class Token(NamedTuple):
     kind: str
-    value: object
+    value: TokenValue
     line: int
     column: int
 
 
 class Located(Protocol):
-    line: int
-    column: int
+    """Anything with a position to report: a token or a node."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
 
 
 def fail(message: str, token: Located, source: TemplateSource) -> NoReturn:
@@ -111,6 +122,14 @@ def lex(
     return _Lexer(source).run()
 
 
+def comment_spans(source: TemplateSource) -> list[tuple[int, int]]:
+    """The (start, end) offsets of every `{{-- --}}` comment, found as the lexer finds them
+    (so not inside an output or a `[[ ]]` passage). Raises TemplateSyntaxError."""
+    lexer = _Lexer(source)
+    lexer.run()
+    return [(chunk.offset, chunk.end) for chunk in lexer.chunks if chunk.kind == "comment"]
+
+
 class _Chunk(NamedTuple):
     """A piece of the template before whitespace trimming: text, or one tag and its tokens."""
 
@@ -118,6 +137,7 @@ class _Chunk(NamedTuple):
     text: str
     offset: int
     tokens: tuple[Token, ...] = ()
+    end: int = -1  # where a comment ends
 
 
 class _Lexer:
@@ -129,7 +149,7 @@ class _Lexer:
 
     # -- positions -------------------------------------------------------------------------
 
-    def token(self, kind: str, value: object, offset: int) -> Token:
+    def token(self, kind: str, value: TokenValue, offset: int) -> Token:
         index = bisect.bisect_right(self.line_starts, offset) - 1
         line = index + self.source.first_line
         return Token(kind, value, line, offset - self.line_starts[index] + 1)
@@ -157,7 +177,7 @@ class _Lexer:
                 pos = self.lex_at(start)
             elif match.group() == "[[":
                 pos = self.lex_verbatim(start)
-            elif text.startswith("{{--", start):
+            elif text.startswith(COMMENT_OPEN, start):
                 pos = self.lex_comment(start)
             else:
                 pos = self.lex_output(start)
@@ -205,11 +225,13 @@ class _Lexer:
         return end + 2
 
     def lex_comment(self, start: int) -> int:
-        end = self.text.find("--}}", start + 4)
+        end = self.text.find(COMMENT_CLOSE, start + len(COMMENT_OPEN))
         if end < 0:
-            self.fail_at(f"unclosed comment opened at {self.at(start)}; expected --}}}}", start)
-        self.chunks.append(_Chunk("comment", "", start))
-        return end + 4
+            self.fail_at(f"unclosed comment opened at {self.at(start)}; expected {COMMENT_CLOSE}",
+                         start)
+        end += len(COMMENT_CLOSE)
+        self.chunks.append(_Chunk("comment", "", start, end=end))
+        return end
 
     def lex_output(self, start: int) -> int:
         tokens: list[Token] = []
@@ -346,7 +368,7 @@ def _keep(line: list[_Chunk]) -> list[_Chunk]:
     return line
 
 
-def _flatten(chunks: list[_Chunk], make_token: Callable[[str, object, int], Token]) -> list[Token]:
+def _flatten(chunks: list[_Chunk], make_token: Callable[[str, TokenValue, int], Token]) -> list[Token]:
     """Merge neighbouring text and drop comments: the token list the parser reads."""
     tokens: list[Token] = []
     pending: list[str] = []

@@ -19,6 +19,7 @@ from funnelrun.template.lexer import (
     OUTPUT_END,
     STRING,
     TEXT,
+    Located,
     TemplateSource,
     Token,
     describe,
@@ -79,7 +80,7 @@ class Parser:
 
     # -- token helpers ---------------------------------------------------------------------
 
-    def fail(self, message: str, token: Token) -> NoReturn:
+    def fail(self, message: str, token: Located) -> NoReturn:
         fail(message, token, self.source)
 
     def peek(self) -> Token:
@@ -126,12 +127,12 @@ class Parser:
     def parse_expression(self) -> nodes.Expr:
         """A whole expression (of an output or a directive argument), checked for depth."""
         expr = self.parse_pipe()
-        stack = [(expr, 1)]
+        stack: list[tuple[nodes.Node, int]] = [(expr, 1)]
         while stack:
             node, depth = stack.pop()
             if depth > MAX_CHAIN:
                 self.fail(f"the expression is more than {MAX_CHAIN} operations deep; split it "
-                          "with @set", node)  # type: ignore[arg-type]
+                          "with @set", node)
             stack.extend((child, depth + 1) for child in node.children())
         return expr
 
@@ -143,14 +144,14 @@ class Parser:
             body = [node for node in body if node is not self.extends]
         return nodes.Template(body, self.extends, line=self.source.first_line, column=1)
 
-    def parse_body(self, opener: Token | None, expected: str, ends: tuple[str, ...] = ()) -> list:
+    def parse_body(self, opener: Token | None, expected: str, ends: tuple[str, ...] = ()) -> list[nodes.Stmt]:
         """Statements up to one of the directives in `ends` (left as the next token) or the end."""
         body: list[nodes.Stmt] = []
         while True:
             token = self.peek()
             if token.kind == TEXT:
                 self.next()
-                body.append(nodes.Text(token.value, line=token.line, column=token.column))
+                body.append(nodes.Text(str(token.value), line=token.line, column=token.column))
             elif token.kind == OUTPUT_BEGIN:
                 body.append(self.parse_output())
             elif token.kind == EOF:
@@ -184,7 +185,7 @@ class Parser:
             token,
         )
 
-    def check_extends_position(self, token: Token, body: list, opener: Token | None) -> None:
+    def check_extends_position(self, token: Token, body: list[nodes.Stmt], opener: Token | None) -> None:
         if self.extends is not None:
             first = self.extends
             self.fail(f"only one @extends is allowed; the first is at {first.line}:{first.column}",
@@ -230,7 +231,7 @@ class Parser:
             self.fail(f"expected ')' to end @{directive.value}(…), got {describe(token)}", token)
 
     def parse_if(self, token: Token) -> nodes.If:
-        branches = [(self.parse_args(token, 1, 1)[0], [])]
+        branches: list[tuple[nodes.Expr, list[nodes.Stmt]]] = [(self.parse_args(token, 1, 1)[0], [])]
         expected = "@elseif, @else or @endif"
         ends = ("elseif", "else", "endif")
         with self.nested(token, directive=True):
@@ -424,7 +425,7 @@ class Parser:
         token = self.next()
         where = {"line": token.line, "column": token.column}
         if token.kind in (NUMBER, STRING):
-            return nodes.Literal(token.value, **where)  # type: ignore[arg-type]
+            return nodes.Literal(token.value, **where)
         if token.kind == NAME and token.value in _LITERALS:
             return nodes.Literal(_LITERALS[str(token.value)], **where)
         if token.kind == NAME and token.value not in _WORD_OPERATORS:

@@ -30,16 +30,28 @@ class SessionItems(Protocol):
 class Renderable(Protocol):
     """What the runtime needs of a compiled template (environment.Template)."""
 
-    environment: Any
-    name: str | None
-    filename: str
+    @property
+    def environment(self) -> TemplateLookup: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def filename(self) -> str: ...
 
     def render_into(
-        self, ctx: Any, items: Any, blocks: Any, buf: list[str], chain: tuple, depth: int
+        self, ctx: Any, items: Any, blocks: Any, buf: list[str], chain: tuple[Renderable, ...],
+        depth: int,
     ) -> None: ...
 
     @property
     def error_source(self) -> str: ...
+
+
+class TemplateLookup(Protocol):
+    """Where @extends and @component names are looked up (environment.Environment)."""
+
+    def get_template(self, name: str) -> Renderable: ...
 
 
 # -- session items -----------------------------------------------------------------------------
@@ -111,8 +123,8 @@ def component(
 
 
 def extend(
-    caller: Renderable, name: Any, blocks: dict, ctx: Any, items: Any, buf: list[str],
-    chain: tuple, depth: int, line: int, column: int,
+    caller: Renderable, name: Any, blocks: dict[str, Any], ctx: Any, items: Any, buf: list[str],
+    chain: tuple[Renderable, ...], depth: int, line: int, column: int,
 ) -> None:
     """Render the layout a child template extends, with the child's blocks."""
     _check_depth(caller, depth, "extends", line, column)

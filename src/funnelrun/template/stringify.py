@@ -40,7 +40,7 @@ def _plain(value: Any) -> tuple[Any, int]:
     """json_value(value) and how deep its arrays and objects nest, without recursion."""
     if not _is_container(value):
         return _plain_leaf(value), 0
-    root: Any = _empty_like(value)
+    root = _empty_like(value)
     # One frame per container being copied: its remaining (key, item) pairs, the copy, its id.
     frames = [(_entries(value), root, id(value))]
     open_containers = {id(value)}
@@ -70,7 +70,7 @@ def _is_container(value: Any) -> bool:
     return kind is list or kind is tuple or kind is dict or isinstance(value, Mapping)
 
 
-def _empty_like(container: Any) -> list | dict:
+def _empty_like(container: Any) -> list[Any] | dict[str, Any]:
     return [] if type(container) is list or type(container) is tuple else {}
 
 
@@ -81,11 +81,12 @@ def _entries(container: Any) -> Iterator[tuple[str | None, Any]]:
     return ((to_str(key), item) for key, item in container.items())
 
 
-def _put(copy: list | dict, key: str | None, item: Any) -> None:
-    if key is None:
-        copy.append(item)  # type: ignore[union-attr]
-    else:
-        copy[key] = item  # type: ignore[index]
+def _put(copy: list[Any] | dict[str, Any], key: str | None, item: Any) -> None:
+    """Add `item` to the copy of an array (its entries have no key) or of an object."""
+    if isinstance(copy, list):
+        copy.append(item)
+    elif key is not None:  # always, for an object's entries
+        copy[key] = item
 
 
 def _plain_leaf(value: Any) -> Any:
@@ -107,9 +108,9 @@ def _plain_leaf(value: Any) -> Any:
 def _json_number(number: int | float) -> int | float | None:
     """A number as JSON.stringify writes it: integral values without a fraction (and beyond
     2**53 with JavaScript's digits: 2**60 is 1152921504606847000), NaN and Infinity as null."""
-    if type(number) is int:
+    if isinstance(number, int):  # an exact int or float: callers never pass a bool
         number = js_integer(number)
-        if type(number) is int:
+        if isinstance(number, int):
             return number
     if not math.isfinite(number):
         return None

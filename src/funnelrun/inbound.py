@@ -1,4 +1,5 @@
-"""What a page sees of an HTTP request: host, body (with its size rules), cookies, client IP, device."""
+"""The inbound HTTP request as funnelrun reads it: host, body (with its size rules), cookies,
+client address, device, and the `request` object a page sees (SPEC §3.2)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from .errors import FunnelrunError
+from .errors import BodyTooLarge
 from .jsondata import JSONDataError, parse_strict
 from .session import RESERVED_COOKIE_PREFIX
 
@@ -29,10 +30,6 @@ _MOBILE = re.compile(r"Mobi|iPhone|iPod|Windows Phone|BlackBerry|BB10|Opera Mini
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class BodyTooLarge(FunnelrunError):
-    reason = "body_too_large"
 
 
 def host_name(header: str | None) -> str | None:
@@ -97,7 +94,7 @@ def page_cookies(cookies: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def page_request(
+def request_object(
     *,
     method: str,
     path: str,

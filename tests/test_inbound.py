@@ -2,7 +2,7 @@ import ipaddress
 
 import pytest
 
-from funnelrun.request import (
+from funnelrun.inbound import (
     MAX_PARSED_BODY_BYTES,
     MAX_REQUEST_BYTES,
     BodyTooLarge,
@@ -180,7 +180,7 @@ def test_device_reads_only_the_start_of_a_huge_user_agent():
 
 
 def test_https_directly_or_from_trusted_proxy_only():
-    from funnelrun.request import is_https
+    from funnelrun.inbound import is_https
 
     assert is_https("https", "203.0.113.9", None, TRUSTED)
     assert is_https("http", "10.0.0.2", "https", TRUSTED)

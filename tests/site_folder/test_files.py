@@ -31,7 +31,7 @@ def test_files_are_listed_recursively_in_path_order(tree):
     root, _ = tree
     folder = SiteFolder(root)
     pages = folder.files(root / "brands/acme/pages", ".html")
-    assert [folder.display(p) for p in pages] == [
+    assert [folder.site_path(p) for p in pages] == [
         "brands/acme/pages/deep/a.html", "brands/acme/pages/index.html",
     ]
     assert folder.problems == []
@@ -42,7 +42,7 @@ def test_a_link_inside_the_site_is_followed(tree):
     os.symlink(root / "brands/acme/shared/card.html", root / "brands/acme/pages/card.html")
     os.symlink(root / "brands/acme/shared", root / "brands/acme/pages/more")
     folder = SiteFolder(root)
-    pages = [folder.display(p) for p in folder.files(root / "brands/acme/pages", ".html")]
+    pages = [folder.site_path(p) for p in folder.files(root / "brands/acme/pages", ".html")]
     assert "brands/acme/pages/card.html" in pages
     assert "brands/acme/pages/more/card.html" in pages
     assert folder.problems == []
@@ -54,7 +54,7 @@ def test_a_link_leaving_the_site_is_a_problem_and_never_listed(tree, link):
     target = outside if link.endswith(".html") else outside.parent
     os.symlink(target, root / "brands/acme" / link)
     folder = SiteFolder(root)
-    pages = [folder.display(p) for p in folder.files(root / "brands/acme/pages", ".html")]
+    pages = [folder.site_path(p) for p in folder.files(root / "brands/acme/pages", ".html")]
     assert not any(page.startswith(f"brands/acme/{link}") for page in pages)
     assert messages(folder) == [
         f"brands/acme/{link}: a symbolic link to {target.resolve()}, outside the site folder; "

@@ -1,4 +1,4 @@
-"""Sessions between requests: the fr_session cookie, loading and saving through the store, quotas.
+"""Sessions between requests: the fr_session cookie, loading and saving through the store.
 
 A session belongs to the brand that created it (SPEC §3.3): the store keeps it under the brand
 id and the cookie's id together, so a cookie presented to another brand finds nothing there.
@@ -12,14 +12,12 @@ import time
 from collections.abc import Callable, Mapping
 
 from .events import PageEvents
-from .request import Address
 from .script import CookieEffect
-from .session import MAX_SESSION_BYTES, QUOTA_ID_KEY, SESSION_COOKIE, Session, new_session_id
+from .session import MAX_SESSION_BYTES, SESSION_COOKIE, Session, new_session_id
 from .settings import SessionSettings
 from .store import SaveResult, SessionWrite, Store
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
-QUOTA_WINDOW_S = 3600
 
 
 class SessionKeeper:
@@ -54,7 +52,7 @@ class SessionKeeper:
             raise ValueError("a session must belong to a brand to be saved")
         now = self.clock()
         create = session.created_at is None
-        if create:
+        if session.created_at is None:
             session.created_at = now
         if session.id is None:
             session.id = new_session_id()
@@ -82,34 +80,6 @@ class SessionKeeper:
                 path="/", delete=False,
             )
         return None
-
-    # -- login quotas (setCustomer): per visitor session and per client IP, per hour ------------
-
-    def _quota_keys(self, session: Session, client: Address | None) -> list[tuple[str, int]]:
-        """The counters of a visitor's logins: per session, and per client IP within the brand
-        (one brand's visitors never spend another brand's quota)."""
-        keys = []
-        quota_id = session.get(QUOTA_ID_KEY)
-        if quota_id:
-            keys.append((f"login:session:{quota_id}", self.settings.login_quota_per_session))
-        if client is not None:
-            keys.append((f"login:ip:{session.brand}:{client}", self.settings.login_quota_per_ip))
-        return keys
-
-    async def login_quota_left(self, session: Session, client: Address | None) -> int:
-        left = min(self.settings.login_quota_per_session, self.settings.login_quota_per_ip)
-        for key, limit in self._quota_keys(session, client):
-            left = min(left, limit - await self.store.count(key))
-        return max(left, 0)
-
-    async def spend_login_quota(self, session: Session, client: Address | None) -> bool:
-        """Count one login; False when a concurrent request spent the last of the quota first."""
-        if session.get(QUOTA_ID_KEY) is None:
-            session.write_value(QUOTA_ID_KEY, new_session_id())
-        within = True
-        for key, limit in self._quota_keys(session, client):
-            within = await self.store.increment(key, QUOTA_WINDOW_S) <= limit and within
-        return within
 
 
 def _not_saved(result: SaveResult, session: Session) -> str:

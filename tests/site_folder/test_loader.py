@@ -7,8 +7,7 @@ import pytest
 
 from conftest import write_site
 from funnelrun.site import SiteInvalid, check_site, load_site
-from funnelrun.site.loader import check_scripts, split_scripts
-from funnelrun.template import Environment
+from funnelrun.site.loader import check_scripts
 
 
 def headlines(error: SiteInvalid) -> list[str]:
@@ -25,7 +24,7 @@ def test_site_loads_pages_components_and_modules(tmp_path):
     brand = site.brands["acme"]
     assert sorted(brand.components) == ["cards/price"]
     assert sorted(brand.modules) == ["util"]
-    assert [page.display for page in site.pages()] == ["brands/acme/pages/index.html"]
+    assert [page.site_path for page in site.pages()] == ["brands/acme/pages/index.html"]
 
 
 def test_every_broken_file_is_reported_not_just_the_first(tmp_path):
@@ -163,37 +162,6 @@ def test_missing_module_is_reported_at_the_import_line(tmp_path):
     assert "nope" in problems[0].headline()
 
 
-def test_split_scripts_keeps_positions_and_drops_script_only_lines():
-    source = '<p>a</p>\n<script scope="backend">\n  x();\n</script>\n<p>{{ 1 }}</p>'
-    template, blocks = split_scripts(source, "t.html")
-    assert template.splitlines()[-1] == source.splitlines()[-1]  # same line, same columns
-    assert template.count("\n") == source.count("\n")
-    assert [(b.code, b.line, b.column) for b in blocks] == [("\n  x();\n", 2, 25)]
-    rendered = Environment().compile(template, "t.html").render({})
-    assert rendered == "<p>a</p>\n<p>1</p>"
-
-
-def test_split_scripts_inline_block_keeps_the_columns_after_it():
-    source = 'a<script scope="backend">x()</script>{{ 1 | nofilter }}'
-    template, _ = split_scripts(source, "t.html")
-    assert template.index("{{ 1") == source.index("{{ 1")
-
-
-def test_script_inside_a_template_comment_is_commented_out():
-    source = '{{-- <script scope="backend">redirect("/x")</script> --}}ok'
-    template, blocks = split_scripts(source, "t.html")
-    assert blocks == []
-    assert "redirect" not in template
-    assert Environment().compile(template, "t.html").render({}) == "ok"
-
-
-def test_split_scripts_keeps_other_scripts_and_text():
-    source = 'A<script scope="backend">1</script>B<script>front()</script>C<script scope=backend>2</script>D'
-    template, blocks = split_scripts(source, "t.html")
-    assert [b.code for b in blocks] == ["1", "2"]
-    assert Environment().compile(template, "t.html").render({}) == "AB<script>front()</script>CD"
-
-
 def test_an_unclosed_block_stops_the_site_and_names_its_tag(tmp_path):
     root = write_site(tmp_path, {
         "brands/acme/pages/index.html": (
@@ -208,11 +176,3 @@ def test_an_unclosed_block_stops_the_site_and_names_its_tag(tmp_path):
         "brands/acme/components/card.html:1:1", "brands/acme/pages/index.html:5:1",
     ]
     assert "this backend script is never closed" in headlines(caught.value)[0]
-
-
-def test_template_comment_marks_inside_script_code_are_code():
-    source = ('<script scope="backend">var open = "{{--";</script><p>shown</p>'
-              '<script scope="backend">guard()</script>{{-- note --}}')
-    template, blocks = split_scripts(source, "t.html")
-    assert [b.code for b in blocks] == ['var open = "{{--";', "guard()"]  # both run
-    assert Environment().compile(template, "t.html").render({}) == "<p>shown</p>"

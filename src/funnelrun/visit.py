@@ -1,0 +1,59 @@
+"""One request on its way through the pipeline: an `Arrival` until its page is known, then a
+`Visit` of that page. Data only; the stages in funnelrun.app fill it in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from .events import PageEvents
+from .inbound import Address
+from .script import CookieEffect
+from .session import Session
+from .site import Brand, Page
+
+
+@dataclass(eq=False)
+class Arrival:
+    """A request as read, before its brand and page are resolved."""
+
+    request: Request
+    events: PageEvents
+    host: str = ""  # the Host header without port, lower-cased
+    body: bytes = b""
+    client: Address | None = None
+    https: bool = False
+    brand_id: str = ""  # the brand the Host names, even when no page matches (for the record)
+
+
+@dataclass(eq=False)
+class Visit:
+    """A request for one page of one brand, and what the pipeline decides for its response."""
+
+    arrival: Arrival
+    brand: Brand
+    page: Page
+    request_object: dict[str, Any]  # `request` as scripts and templates see it (SPEC §3.2)
+    session: Session
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[CookieEffect] = field(default_factory=list)  # sent with any response
+    variables: dict[str, Any] = field(default_factory=dict)  # from setVariable
+
+    @property
+    def request(self) -> Request:
+        return self.arrival.request
+
+    @property
+    def events(self) -> PageEvents:
+        return self.arrival.events
+
+    @property
+    def client(self) -> Address | None:
+        return self.arrival.client
+
+    @property
+    def https(self) -> bool:
+        return self.arrival.https
