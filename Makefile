@@ -9,9 +9,12 @@ SITE   ?= example
 
 .PHONY: demo test lint bench system-deps clean
 
-$(STAMP): pyproject.toml
+# funnelrun's quickjs-ng (the PyPI binding plus bytecode loading, native/quickjs-ng/) is built
+# with the machine's C compiler before the rest is installed; pip then keeps it.
+$(STAMP): pyproject.toml native/quickjs-ng/build.py native/quickjs-ng/bytecode.patch
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python native/quickjs-ng/build.py
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -34,7 +37,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+# The load benchmark first (a real server under wrk: the figures to quote), then the in-process
+# benches that explain them. DURATION, WARMUP, CONNS, PIN, WORKERS and FUNNELRUN_* pass through.
 bench: $(STAMP)
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/run.py
 
 clean:

@@ -1,4 +1,4 @@
-"""Run every benchmark in bench/ and print its figures: `make bench`."""
+"""Run the in-process benchmarks, one call at a time, to explain load.py's figures: `make bench` runs both."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def test_sources_stack_toml_then_environment_then_flags(tmp_path):
 def test_unknown_key_names_the_section_and_the_choices(tmp_path):
     (tmp_path / "funnelrun.toml").write_text("[server]\nprot = 1\n")
     with pytest.raises(SettingsError, match=r"unknown setting 'server.prot'; \[server\] takes "
-                                            r"body_timeout_s, header_timeout_s, host, "):
+                                            r"access_log, body_timeout_s, header_timeout_s, "):
         load_settings(tmp_path, environ={})
 
 
@@ -92,3 +92,16 @@ def test_an_integer_out_of_its_range_names_the_setting_the_range_and_the_source(
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={variable: value})
     assert str(caught.value) == f"setting {message} (from {variable})"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("true", True), ("Yes", True), ("1", True),
+                                                ("off", False), ("0", False)])
+def test_a_boolean_setting_reads_the_usual_words_from_the_environment(text, expected):
+    settings = load_settings(environ={"FUNNELRUN_SERVER_ACCESS_LOG": text})
+    assert settings.server.access_log is expected
+
+
+def test_a_boolean_setting_refuses_anything_else(tmp_path):
+    (tmp_path / "funnelrun.toml").write_text("[server]\naccess_log = 1\n")
+    with pytest.raises(SettingsError, match=r"'server\.access_log' must be true or false, got 1"):
+        load_settings(tmp_path, environ={})

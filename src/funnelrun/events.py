@@ -155,6 +155,9 @@ def request_record(
 def within_budget(items: list[dict[str, Any]], budget: int = MAX_RECORD_BYTES) -> list[dict[str, Any]]:
     """The events, or — when their JSON passes `budget` bytes — the events with the largest
     replaced by a `truncated` note naming the type and size, until the rest fits."""
+    text = json.dumps(items, ensure_ascii=False, separators=(",", ":"), default=str)
+    if len(text) * 4 <= budget or len(text.encode()) <= budget:  # 4: UTF-8's longest character
+        return items
     sizes = [len(_json(event)) for event in items]
     total = sum(sizes) + len(items) + 1
     if total <= budget:

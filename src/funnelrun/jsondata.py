@@ -73,20 +73,21 @@ def parse_strict(text: str) -> Any:
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether arrays and objects in `value` nest deeper than `limit` (without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        if depth > limit:
+    """Whether arrays and objects in `value` nest deeper than `limit`. Recursive, but never
+    more than `limit` calls deep: it stops at the first level past the limit."""
+    kind = type(value)
+    if kind is dict:
+        children: Any = value.values()
+    elif kind is list or kind is tuple:
+        children = value
+    else:
+        return False
+    if limit <= 0:
+        return True
+    for child in children:
+        kind = type(child)
+        if (kind is dict or kind is list or kind is tuple) and too_deep(child, limit - 1):
             return True
-        stack.extend((child, depth + 1) for child in children
-                     if isinstance(child, dict | list | tuple))
     return False
 
 

@@ -79,6 +79,8 @@ def uvicorn_options(settings: Settings, root: Path, *, reload: bool) -> dict[str
         "timeout_keep_alive": KEEPALIVE_TIMEOUT_S,
         "log_config": log_config(),
         "log_level": "info",
+        "access_log": server.access_log,
+        "loop": "uvloop",
         "server_header": False,
     }
 

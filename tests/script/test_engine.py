@@ -70,7 +70,9 @@ def test_wall_clock_limit_stops_a_run_the_cpu_limit_would_allow(sandbox: Sandbox
 
 
 def test_out_of_memory_keeps_effects_and_reports_the_position(sandbox: Sandbox) -> None:
-    result = failing(sandbox, "const big = [];\nwhile (true) big.push('x'.repeat(100000) + big.length);")
+    # Megabyte steps: the allocation that fails leaves room to build the error (with small
+    # steps QuickJS may have none left, and reports the failure without a position).
+    result = failing(sandbox, "const big = [];\nwhile (true) big.push('x'.repeat(1000000) + big.length);")
     assert result.outcome == "memory"
     assert result.error.message == "out of memory"
     assert result.error.position is not None and result.error.position.line == 3

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from funnelrun.script import ExecutorPool, ScriptResult
+from funnelrun.script import ExecutorPool, ScriptJob, ScriptResult
 from funnelrun.settings import ExecutorSettings
 
 from .conftest import TEST_LIMITS, Sandbox, page_job, started_sandbox
@@ -137,22 +137,56 @@ def test_a_cancelled_run_kills_its_executor_and_the_pool_recovers(pool_sandbox: 
     assert pid not in pool_sandbox.pool.pids()
 
 
-def test_runs_beyond_max_processes_wait_their_turn(loop: asyncio.AbstractEventLoop) -> None:
-    async def scenario() -> tuple[list[ScriptResult], int]:
-        async with ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=1,
-                                                              max_processes=2)) as pool:
-            busy = page_job("const end = Date.now() + 150; while (Date.now() < end) {}"
-                            "setVariable('ok', 1);")
-            runs = [asyncio.ensure_future(pool.run(busy)) for _ in range(5)]
+def run_all_at_once(loop: asyncio.AbstractEventLoop, job: ScriptJob, count: int, *,
+                    processes: int, max_processes: int) -> tuple[list[str], int]:
+    """Start `count` runs of `job` at once on a new pool: their outcomes, and the most
+    processes the pool had meanwhile."""
+    async def scenario() -> tuple[list[str], int]:
+        settings = ExecutorSettings(processes=processes, max_processes=max_processes)
+        async with ExecutorPool(TEST_LIMITS, settings) as pool:
+            runs = [asyncio.ensure_future(pool.run(job)) for _ in range(count)]
             peak = 0
             while not all(run.done() for run in runs):
                 peak = max(peak, pool.size)
-                await asyncio.sleep(0.01)
-            return [run.result() for run in runs], peak
+                await asyncio.sleep(0.005)
+            return [run.result().outcome for run in runs], peak
 
-    results, peak = loop.run_until_complete(scenario())
-    assert [r.outcome for r in results] == ["ok"] * 5
+    return loop.run_until_complete(scenario())
+
+
+def test_runs_behind_slow_ones_grow_the_pool_up_to_max_processes(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    busy = page_job("const end = Date.now() + 400; while (Date.now() < end) {}"
+                    "setVariable('ok', 1);")  # slow: past GROW_AFTER_S, the pool grows
+    outcomes, peak = run_all_at_once(loop, busy, 4, processes=1, max_processes=2)
+    assert outcomes == ["ok"] * 4
     assert peak == 2
+
+
+def test_many_quick_runs_queue_instead_of_growing_the_pool(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """Growth is for slow scripts: 64 quick runs at once wait for the warm processes (more
+    processes than cores would only add memory and cold caches)."""
+    outcomes, peak = run_all_at_once(loop, NORMAL, 64, processes=1, max_processes=4)
+    assert outcomes == ["ok"] * 64
+    assert peak == 1
+
+
+def test_the_most_recently_used_executor_takes_the_next_run(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """One after another, runs go to the same warm process, not round the pool (whose other
+    processes would meet every run with cold caches)."""
+    async def scenario() -> list[int]:
+        async with ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=3,
+                                                              max_processes=3)) as pool:
+            for _ in range(6):
+                assert (await pool.run(NORMAL)).outcome == "ok"
+            return sorted(executor.runs for executor in pool._all)  # a look inside
+
+    assert loop.run_until_complete(scenario()) == [0, 0, 6]
 
 
 def test_a_closed_pool_refuses_runs(loop: asyncio.AbstractEventLoop) -> None:

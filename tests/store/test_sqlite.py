@@ -19,6 +19,8 @@ from funnelrun.store.sqlite import (
     CHECKPOINT_EVERY,
     PRUNE_EVERY,
     PURGE_INTERVAL_S,
+    RECORD_BATCH,
+    RECORD_DELAY_S,
     WAL_RESTART_PAGES,
 )
 from funnelrun.store.sqlite_ops import SCHEMA_VERSION
@@ -206,6 +208,7 @@ class TestSQLiteFile:
             await store.claim("jti", 60)
             await store.increment("quota", 60)
             await store.record_request(request_record("r1", clock.now))
+            assert await store.get_request("r1") is not None  # reading writes what is queued
             clock.advance(20)
             await store.claim("other", 60)  # sessions expired, but no purge within a minute
             assert rows(path, "SELECT count(*) FROM sessions") == [(5,)]
@@ -222,6 +225,25 @@ class TestSQLiteFile:
             await store.close()
         assert rows(path, "SELECT key FROM claims") == [("third",)]
         assert rows(path, "SELECT count(*) FROM requests") == [(0,)]
+
+    async def test_page_events_are_written_in_batches_soon_and_at_close(
+        self, tmp_path: Path, clock: FakeClock
+    ) -> None:
+        path = tmp_path / "state.db"
+        store = SQLiteStore(path, clock=clock)
+        try:
+            for n in range(3):
+                await store.record_request(request_record(f"r{n}", clock.now))
+            assert rows(path, "SELECT count(*) FROM requests") == [(0,)]  # queued
+            await asyncio.sleep(RECORD_DELAY_S * 3)
+            assert rows(path, "SELECT count(*) FROM requests") == [(3,)]  # one write, soon
+            for n in range(RECORD_BATCH):
+                await store.record_request(request_record(f"b{n}", clock.now))
+            assert rows(path, "SELECT count(*) FROM requests") == [(3 + RECORD_BATCH,)]
+            await store.record_request(request_record("last", clock.now))
+        finally:
+            await store.close()
+        assert rows(path, "SELECT count(*) FROM requests") == [(4 + RECORD_BATCH,)]
 
     async def test_purge_removes_old_requests_from_the_file(
         self, tmp_path: Path, clock: FakeClock

@@ -26,7 +26,9 @@ from .redirects import DEFAULT_STATUS, REDIRECT_STATUSES, check_target
 MAX_CALL_CHARS = 64
 MAX_REASON_CHARS = 1024
 TERMINAL_OPS = frozenset({"redirect", "response.json", "response.send"})
-# A record holds its values at most two levels down ({"args": [value]}).
+# A record holds its values two levels down ({"args": [value]}): checking the record at this
+# depth checks every argument against MAX_DEPTH at once. (session.set holds its value one
+# level down, {"value": value}, so that value is checked again on its own.)
 MAX_RECORD_DEPTH = MAX_DEPTH + 2
 
 
@@ -201,9 +203,7 @@ class _Collector:
                                      "characters")
         elif isinstance(value, _Missing) and not _is_undefined(value):
             self.warn("setVariable", value.reason)
-        elif refusal := depth_refusal(value):
-            self.warn("setVariable", refusal)
-        else:  # undefined (a missing value) is stored as null
+        else:  # undefined (a missing value) is stored as null; depth: see MAX_RECORD_DEPTH
             self.variables[clean_text(key)] = None if isinstance(value, _Missing) else value
 
     def response_status(self, record: dict[str, Any]) -> None:
@@ -343,10 +343,7 @@ def _canonical(value: Any) -> tuple[str | None, str | None]:
 
 
 def _json_body(data: Any) -> tuple[str | None, str | None]:
-    """The body of response.json(data), or a refusal."""
-    refusal = depth_refusal(data)
-    if refusal:
-        return None, refusal
+    """The body of response.json(data) (its depth checked with the record's), or a refusal."""
     try:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False), None
     except ValueError:

@@ -21,15 +21,23 @@ from .process import ExecutorCrashed, ExecutorProcess, ExecutorUnresponsive, exe
 # before it is killed: enough for a loaded machine to deliver its answer.
 KILL_GRACE_S = 1.0
 IDLE_TIMEOUT_S = 60.0  # extra processes beyond `processes` stop after this long idle
+# While runs wait, an executor busy with one run for this long means scripts are slow (a loop
+# until its limit, a host call waiting): one more process starts, up to `max_processes`. Many
+# quick runs just queue: more processes than cores would only add memory and cold caches (and
+# a queue's wait grows with its length and the machine's noise, so it is no signal).
+GROW_AFTER_S = 0.25
 MAX_RUNS_PER_PROCESS = 10_000  # then the process is replaced (bounds slow leaks)
 
 
 class ExecutorPool:
     """Runs scripts in a pool of executor processes.
 
-    `processes` stay warm; more start on demand up to `max_processes`; runs beyond that wait
-    their turn. A process that dies or stalls is replaced by itself; its run reports `crash`
-    (or `timeout`) and no other run is affected.
+    `processes` stay warm and take the runs, the most recently used first (its caches are
+    warm); runs beyond them wait their turn. When runs wait while a process has been busy
+    with one run for GROW_AFTER_S, one more process starts, up to `max_processes`; extra
+    processes stop after IDLE_TIMEOUT_S idle. A
+    process that dies or stalls is replaced by itself; its run reports `crash` (or `timeout`)
+    and no other run is affected.
     """
 
     def __init__(self, limits: LimitSettings | None = None,
@@ -42,6 +50,7 @@ class ExecutorPool:
         self._idle: deque[ExecutorProcess] = deque()
         self._waiters: deque[asyncio.Future[ExecutorProcess]] = deque()
         self._starting = 0
+        self._grow_handle: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()  # starting and watching processes
         self._stopping: set[asyncio.Task[Any]] = set()  # retired processes being closed
         self._trim_handle: asyncio.TimerHandle | None = None
@@ -65,8 +74,9 @@ class ExecutorPool:
 
     async def close(self) -> None:
         self._closed = True
-        if self._trim_handle is not None:
-            self._trim_handle.cancel()
+        for handle in (self._trim_handle, self._grow_handle):
+            if handle is not None:
+                handle.cancel()
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -107,6 +117,7 @@ class ExecutorPool:
         executor = await self._acquire()
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
+        executor.busy_since = loop.time()
         relay = HostRelay(host or NullHost(), loop.time() + limits.wall_s)
         try:
             reply = await executor.run(frame, relay.answer,
@@ -120,6 +131,7 @@ class ExecutorPool:
             await executor.kill()  # cancelled mid-run: its state is unknown
             raise
         finally:
+            executor.busy_since = None
             self._release(executor)
         texts = reply.get("texts") or [""]
         return make_result(job, reply.get("run") or {}, texts[0], relay.warnings)
@@ -137,15 +149,16 @@ class ExecutorPool:
             if self._closed:
                 raise ScriptEngineError("the script pool is closed")
             while self._idle:
-                executor = self._idle.popleft()
+                executor = self._idle.pop()  # the most recently used
                 if executor.alive:
                     return executor
                 self._forget(executor)
-            if len(self._all) + self._starting < self._max():
+            if len(self._all) + self._starting < self._warm():
                 self._starting += 1
                 return await self._spawn()
             waiter: asyncio.Future[ExecutorProcess] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
+            self._watch_for_starvation()
             try:
                 return await waiter
             except asyncio.CancelledError:
@@ -194,16 +207,34 @@ class ExecutorPool:
             self._replenish()
 
     def _replenish(self) -> None:
-        """Start processes until the warm count is back, and one per waiting run."""
+        """Start processes until the warm count is back (waiting runs may grow it further)."""
         if self._closed:
             return
-        wanted = max(self._warm(), len(self._waiters) + self._busy())
-        while len(self._all) + self._starting < min(wanted, self._max()):
+        while len(self._all) + self._starting < self._warm():
             self._starting += 1
             self._keep(self._spawn_spare())
+        if self._waiters:
+            self._watch_for_starvation()
 
-    def _busy(self) -> int:
-        return len(self._all) - len(self._idle)
+    def _watch_for_starvation(self) -> None:
+        """Check, GROW_AFTER_S from now, whether runs still wait behind a slow run."""
+        if self._grow_handle is None and len(self._all) + self._starting < self._max():
+            loop = asyncio.get_running_loop()
+            self._grow_handle = loop.call_later(GROW_AFTER_S, self._grow_if_starved)
+
+    def _grow_if_starved(self) -> None:
+        self._grow_handle = None
+        while self._waiters and self._waiters[0].done():  # cancelled meanwhile
+            self._waiters.popleft()
+        if self._closed or not self._waiters:
+            return
+        now = asyncio.get_running_loop().time()
+        slow = any(executor.busy_since is not None and now - executor.busy_since >= GROW_AFTER_S
+                   for executor in self._all)
+        if slow and len(self._all) + self._starting < self._max():
+            self._starting += 1
+            self._keep(self._spawn_spare())
+        self._watch_for_starvation()
 
     async def _spawn_spare(self) -> None:
         try:

@@ -39,6 +39,7 @@ class ExecutorProcess:
         self.process = process
         self.runs = 0
         self.idle_since = 0.0
+        self.busy_since: float | None = None  # loop time its current run began
 
     @classmethod
     async def start(cls, command: Sequence[str]) -> ExecutorProcess:

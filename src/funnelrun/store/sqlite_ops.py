@@ -239,14 +239,17 @@ def request_row(record: RequestRecord) -> tuple[Any, ...]:
     )
 
 
-def record_request(conn: sqlite3.Connection, row: tuple[Any, ...], prune: bool) -> None:
-    conn.execute(
+def record_requests(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], prune: bool) -> None:
+    """Write request rows (request_row's), in order; with `prune`, apply their brands'
+    retention too."""
+    conn.executemany(
         f"INSERT OR REPLACE INTO requests ({_SUMMARY_COLUMNS}, events)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        row,
+        rows,
     )
     if prune:
-        _prune_brand(conn, row[1])
+        for brand in sorted({row[1] for row in rows}):
+            _prune_brand(conn, brand)
 
 
 def _prune_brand(conn: sqlite3.Connection, brand: str) -> None:

@@ -346,8 +346,12 @@ def number_format(
     if rounded == 0:
         rounded = abs(rounded)  # no "-0.00"
     text = f"{rounded:,.{digits}f}"
-    swap = {",": to_str(_given(thousands, ",")), ".": to_str(_given(point, "."))}
-    return "".join(swap.get(char, char) for char in text)
+    separator, decimal_point = to_str(_given(thousands, ",")), to_str(_given(point, "."))
+    if separator == "," and decimal_point == ".":
+        return text  # the common case, as formatted
+    whole, _, fraction = text.partition(".")
+    whole = whole.replace(",", separator)
+    return f"{whole}{decimal_point}{fraction}" if fraction else whole
 
 
 def currency(value: Any, code: Any = "USD") -> Any:
