@@ -24,9 +24,14 @@ system-deps:
 	  echo "installing chromium (browser tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Without a FUNNELRUN_SECRET_KEY of yours the demo makes a throwaway one, so the example's
+# cross-domain login (/continue) works; tokens made under it die with the server.
+NEW_KEY := import base64, os; print(base64.b64encode(os.urandom(32)).decode())
+
 demo: $(STAMP)
 	@test -d $(SITE) || $(BIN)/funnelrun new $(SITE)
-	$(BIN)/funnelrun serve $(SITE) --host 127.0.0.1 --port 8000
+	FUNNELRUN_SECRET_KEY="$${FUNNELRUN_SECRET_KEY:-$$($(BIN)/python -c '$(NEW_KEY)')}" \
+	  $(BIN)/funnelrun serve $(SITE) --host 127.0.0.1 --port 8000
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench

@@ -1,7 +1,10 @@
-"""The example site in a real headless Chromium: what a person sees, and the login round trip."""
+"""The example site in a real headless Chromium: what a person sees, and the whole login round
+trip — log in on one of the brand's domains, continue on the other, log out."""
 
 from __future__ import annotations
 
+import base64
+import os
 import shutil
 from pathlib import Path
 
@@ -20,11 +23,18 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`funnelrun serve` on the example site, as a user would run it."""
+    """`funnelrun serve` on the example site, as a user would run it, with a secret key so that
+    logins can be handed between its two domains (127.0.0.1, the base URL, and localhost)."""
     root = tmp_path_factory.mktemp("browser") / "example"
     assert main(["new", str(root)]) == 0
-    with running_server(root) as (base, _):
+    key = base64.b64encode(os.urandom(32)).decode()
+    with running_server(root, FUNNELRUN_SECRET_KEY=key) as (base, _):
         yield base
+
+
+def other_domain(base: str) -> str:
+    """The same server under the brand's other host name: localhost for 127.0.0.1."""
+    return base.replace("//127.0.0.1:", "//localhost:")
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +72,49 @@ def test_login_form_leads_to_the_members_area(server, browser):
     assert page.url == server + "/login"
     page.fill("input[name=email]", "not-an-email@")
     page.locator("input[name=email]").evaluate("el => el.type = 'text'")  # let the server judge
+    page.fill("input[name=code]", page.locator("#demo-code").inner_text())
     page.click("button[type=submit]")
     assert page.locator("#error").inner_text() == "Please enter a valid email address."
-    page.fill("input[name=name]", "ann lee")
     page.fill("input[name=email]", "ann@example.test")
+    page.fill("input[name=code]", "000000" if page.locator("#demo-code").inner_text() != "000000"
+              else "111111")
+    page.click("button[type=submit]")
+    assert page.locator("#error").inner_text().startswith("That code is not right.")
+    page.fill("input[name=name]", "ann lee")
+    page.fill("input[name=code]", page.locator("#demo-code").inner_text())
     page.click("button[type=submit]")
     page.wait_for_url(server + "/members")
     assert page.locator("#welcome").inner_text() == "Hello Ann Lee"
     cookies = {cookie["name"]: cookie for cookie in context.cookies()}
     assert cookies["fr_session"]["httpOnly"] is True
     assert cookies["fr_session"]["sameSite"] == "Lax"
+    context.close()
+
+
+def test_login_continues_on_the_other_domain_and_logs_out(server, browser):
+    here, there = other_domain(server), server
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(here + "/login")
+    page.fill("input[name=name]", "ann lee")
+    page.fill("input[name=email]", "ann@example.test")
+    page.fill("input[name=code]", page.locator("#demo-code").inner_text())
+    page.click("button[type=submit]")
+    page.wait_for_url(here + "/members")
+
+    page.click("#continue")  # /continue -> there/members?ef_session=… -> 303 there/members
+    page.wait_for_url(there + "/members")
+    assert page.locator("#welcome").inner_text() == "Hello Ann Lee"
+    assert page.locator("#email").inner_text() == "ann@example.test"
+    hosts = {cookie["domain"]: cookie["value"] for cookie in context.cookies()
+             if cookie["name"] == "fr_session"}
+    assert set(hosts) == {"localhost", "127.0.0.1"} and len(set(hosts.values())) == 2
+
+    page.click("#logout")
+    page.wait_for_url(there + "/login")
+    assert page.locator("#flash").inner_text() == "You are logged out."
+    page.goto(there + "/members")
+    assert page.url == there + "/login"
+    page.goto(here + "/members")  # a logout is for its own domain
+    assert page.locator("#welcome").inner_text() == "Hello Ann Lee"
     context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from pathlib import Path
@@ -138,8 +139,22 @@ def test_serve_with_several_workers_shares_one_store_and_escapes_the_log(tmp_pat
     assert [count for _, count in answers] == [f"<p>{n}</p>" for n in range(1, len(answers) + 1)]
     assert workers[-1] not in workers[:-1]
     assert log.count("Started server process") == 2
+    assert log.count("FUNNELRUN_SECRET_KEY is not set") == 1  # said once, not once per worker
+    assert "base64.b64encode(os.urandom(32))" in log  # and how to make one
     assert log.count("template 'x\\r\\nFORGED' not found") == 4
     assert not [line for line in log.splitlines() if line.startswith("FORGED")]
+
+
+@pytest.mark.parametrize("key", ["c2hvcnQ=", "not base64!", base64.b64encode(b"k" * 33).decode()])
+def test_serve_refuses_a_secret_key_that_is_not_32_bytes_without_printing_it(
+    tmp_path, capsys, monkeypatch, key
+):
+    root = write_site(tmp_path, {"brands/acme/pages/a.html": "a"})
+    monkeypatch.setenv("FUNNELRUN_SECRET_KEY", key)
+    assert main(["serve", str(root), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("funnelrun: FUNNELRUN_SECRET_KEY must be base64 of 32 bytes")
+    assert key not in err
 
 
 def wait_for_page(url: str, text: str) -> None:

@@ -5,7 +5,7 @@ import funnelrun
 
 def test_public_names_are_pinned():
     assert sorted(funnelrun.__all__) == sorted([
-        "Funnelrun", "FunnelrunError", "Position", "ScriptError", "Settings",
+        "Funnelrun", "FunnelrunError", "HandoffError", "Position", "ScriptError", "Settings",
         "SettingsError", "Site", "SiteError", "SiteInvalid", "SourceError", "StoreError",
         "TemplateError", "TemplateSyntaxError", "__version__", "check_site", "create_app",
         "load_settings", "load_site",

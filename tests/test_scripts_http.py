@@ -166,6 +166,39 @@ async def test_set_customer_logs_in_and_regenerates_the_session_id(site):
     assert old.text.strip() == ""  # the old id no longer works
 
 
+async def test_clear_customer_logs_out_keeps_the_rest_and_regenerates_the_id(site):
+    files = {
+        "brands/acme/pages/login.html": LOGIN,
+        "brands/acme/pages/out.html": """
+            <script scope="backend">
+              session.set("cart", [3]);
+              const first = session.clearCustomer();
+              setVariable("r", [first, session.clearCustomer(), is_customer, customer,
+                                session.get("cart")]);
+            </script>
+            {{ var.r | json }} {{ is_customer }} [{{ customer.email }}] {{ session.cart }}
+        """,
+        "brands/acme/pages/both.html": """
+            <script scope="backend">
+              session.setCustomer({ email: "b@example.test" });
+              setVariable("r", [session.clearCustomer(), is_customer]);
+            </script>
+            {{ var.r | json }} {{ is_customer }}
+        """,
+    }
+    async with serve(site(files)) as client:
+        login = await client.get("/login")
+        logged_in = set_cookies(login)["fr_session"].split(";")[0]
+        out = await client.get("/out")
+        logged_out = set_cookies(out)["fr_session"].split(";")[0]
+        both = await client.get("/both")
+        script = next(e for e in await client.events(out) if e["type"] == "script")
+    assert out.text.strip() == "[true,false,false,null,[3]] false [] 3"
+    assert logged_out != logged_in  # a new id: the logged-in one is dead
+    assert both.text.strip() == "[true,false] false"  # a login and a logout in one run
+    assert {"call": "session.clearCustomer"} in script["applied"]
+
+
 async def test_set_customer_merges_into_the_existing_customer(site):
     files = {
         "brands/acme/pages/login.html": LOGIN,

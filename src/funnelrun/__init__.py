@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     FunnelrunError,
+    HandoffError,
     Position,
     ScriptError,
     SettingsError,
@@ -40,6 +41,7 @@ _LAZY = {
 __all__ = [
     "Funnelrun",
     "FunnelrunError",
+    "HandoffError",
     "Position",
     "ScriptError",
     "Settings",

@@ -16,13 +16,14 @@ from starlette.types import Receive, Scope, Send
 
 from . import inbound
 from .effects import apply_effects
-from .errors import BodyTooLarge, FunnelrunError
+from .errors import BodyTooLarge, FunnelrunError, HandoffError
 from .events import PageEvents, clip, request_record
 from .jsondata import utf8
+from .login_handoff import Handover, VisitHost, same_page_location, token_in_query
 from .login_quota import LoginQuota
 from .render import render_page
 from .responses import error_page, header_text, redirect
-from .script import ExecutorPool, NullHost, ScriptJob
+from .script import ExecutorPool, ScriptJob
 from .session import Session
 from .sessions import SessionKeeper
 from .settings import Settings
@@ -45,6 +46,7 @@ class Funnelrun:
         self._store = store
         self._sessions: SessionKeeper | None = None
         self._login_quota: LoginQuota | None = None
+        self._handover: Handover | None = None
         self.trusted_proxies = inbound.parse_networks(settings.server.trusted_proxies)
         self.executors = ExecutorPool(settings.limits, settings.executor)
         self.lifespan = Starlette(lifespan=self._lifespan)  # start-up and shut-down only
@@ -73,6 +75,7 @@ class Funnelrun:
         self._sessions = SessionKeeper(self._store, session, clock=self.clock)
         self._login_quota = LoginQuota(self._store, per_session=session.login_quota_per_session,
                                        per_ip=session.login_quota_per_ip)
+        self._handover = Handover(self.settings.secret_key_bytes(), self._store, self.clock)
         if any(page.bundle is not None for page in self.site.pages()):
             await self.executors.start()
 
@@ -92,6 +95,10 @@ class Funnelrun:
     @property
     def login_quota(self) -> LoginQuota:
         return _started(self._login_quota)
+
+    @property
+    def handover(self) -> Handover:
+        return _started(self._handover)
 
     # -- the pipeline ----------------------------------------------------------------------------
 
@@ -117,6 +124,7 @@ class Funnelrun:
             return visit
         response = (
             await self.load_session(visit)  # 3. session (created lazily on first write)
+            or await self.hand_over(visit)  # 2. ?ef_session= login handoff (needs the session)
             or self.check_access(visit)  # 4. requires_login
             or await self.run_script(visit)  # 5-6. backend script and its effects
             or self.render(visit)  # 7. template
@@ -174,6 +182,25 @@ class Funnelrun:
                                                  visit.events)
         return None
 
+    async def hand_over(self, visit: Visit) -> Response | None:
+        """A login handed over in the query: taken in, then a 303 to the same URL without the
+        token (kept out of history and logs). A token that fails serves the page as it is."""
+        scope = visit.request.scope
+        found = token_in_query(scope.get("query_string", b"").decode("latin-1"))
+        if found is None:
+            return None
+        token, rest = found
+        try:
+            handoff = await self.handover.take_in(visit.brand.id, visit.session, token)
+        except HandoffError as refusal:
+            visit.events.add("handoff", call="query", outcome="refused", reason=refusal.reason,
+                             message=refusal.message)
+            return None
+        visit.events.add("handoff", call="query", outcome="logged_in",
+                         email=handoff.customer["email"])
+        path = (scope.get("raw_path") or visit.request.url.path.encode()).decode("latin-1")
+        return redirect(same_page_location(path, rest), 303)
+
     def check_access(self, visit: Visit) -> Response | None:
         front = visit.page.source.front_matter
         if not front.requires_login:
@@ -201,7 +228,7 @@ class Funnelrun:
             login_quota=await self.login_quota.left(session, visit.client),
             limits=self.settings.limits,
         )
-        result = await self.executors.run(job, NullHost())
+        result = await self.executors.run(job, VisitHost(self.handover, visit))
         visit.events.script(result)
         return await apply_effects(visit, result.effects, self.login_quota)
 

@@ -21,6 +21,12 @@ from .settings import Settings, load_settings
 from .site import Site, check_site
 from .worker import CHECK_SCRIPTS_ENV, SITE_ENV, load_site_or_report
 
+HANDOFF_OFF = (
+    "funnelrun: warning: FUNNELRUN_SECRET_KEY is not set, so cross-domain session handoff is "
+    "off (session.getToken answers null, ?ef_session= tokens are refused). Make a key with:\n"
+    "  export FUNNELRUN_SECRET_KEY=$(python3 -c "
+    "'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+)
 # Command-line flags of `serve`, as the environment variables its worker processes read.
 SERVE_FLAGS = {
     "host": "FUNNELRUN_SERVER_HOST",
@@ -93,6 +99,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[SITE_ENV] = str(root)
     if args.reload:
         os.environ[CHECK_SCRIPTS_ENV] = "1"
+    if settings.secret_key is None:
+        print(HANDOFF_OFF, file=sys.stderr)
     pages = sum(1 for _ in site.pages())
     print(f"funnelrun: serving {root} ({_count(len(site.brands), 'brand')}, "
           f"{_count(pages, 'page')}) at http://{settings.server.host}:{settings.server.port}",

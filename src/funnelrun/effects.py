@@ -21,6 +21,9 @@ async def apply_effects(visit: Visit, effects: Effects, quota: LoginQuota) -> Re
             else:
                 visit.events.warn("session.setCustomer",
                                   "the login quota was spent by a concurrent request")
+        elif op.kind == "logout":
+            if not visit.session.logout():
+                visit.events.warn("session.clearCustomer", "there was no customer to log out")
         elif op.key is not None:
             visit.session.write(op.key, op.text if op.kind == "set" else None)
     visit.cookies.extend(effects.cookies)

@@ -171,10 +171,17 @@ class ScriptEngineError(FunnelrunError):
     reason = "engine"
 
 
-# -- the store ---------------------------------------------------------------------------------
+# -- the store and handoff ----------------------------------------------------------------------
 
 
 class StoreError(FunnelrunError):
     """The session/state store failed; raised only from inside `funnelrun.store`."""
 
     reason = "store"
+
+
+class HandoffError(FunnelrunError):
+    """A handoff token was refused; `reason` says why (malformed, version, tampered,
+    wrong_brand, expired, not_yet_valid, replayed, no_secret)."""
+
+    reason = "handoff"

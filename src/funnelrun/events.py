@@ -116,6 +116,8 @@ def applied_actions(effects: Effects) -> list[dict[str, Any]]:
         if op.kind == "login":
             email = op.fields.get("email") if op.fields is not None else None
             applied.append({"call": "session.setCustomer", "email": email})
+        elif op.kind == "logout":
+            applied.append({"call": "session.clearCustomer"})
         else:
             applied.append({"call": "session.set", "key": op.key, "deleted": op.kind == "delete"})
     applied += [

@@ -25,6 +25,13 @@ SESSION_ITEM_PREFIX = "custom_"
 _ITEM_KEY_STRIP = re.compile(r"[^A-Za-z0-9_]")
 
 CUSTOMER_FIELDS = ("email", "name", "first_name", "last_name", "id")
+# What a session keeps of itself when a login is handed in from another domain (SPEC §6): the
+# visitor's tracking, cart and preferences, nothing of who they were.
+HANDOFF_KEPT_KEYS = frozenset({
+    "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "attribution",
+    "affiliate_id", "aff_id", "subid", "click_id", "visitor_id", "first_visit_at", "cart",
+    "locale", "theme_preview", "flash",
+})
 
 
 def is_reserved(key: str) -> bool:
@@ -99,6 +106,7 @@ class Session:
     items: dict[str, str] = field(default_factory=dict)
     changes: dict[str, str | None] = field(default_factory=dict)
     replaces: str | None = None  # the old id when this request regenerated the id
+    keep: frozenset[str] | None = None  # with `replaces`: only these keys move to the new id
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -143,11 +151,38 @@ class Session:
         """Why writing `text` under `key` would break the value or session size rule."""
         return write_refusal(self.total_bytes(), key, self.items.get(key), text)
 
-    def regenerate(self) -> None:
-        """Give the session a new id, keeping its data (no session fixation)."""
+    def regenerate(self, keep: frozenset[str] | None = None) -> None:
+        """Give the session a new id (no session fixation), keeping its data, or only the keys
+        in `keep` (and what this request wrote)."""
         if self.id is not None and self.replaces is None:
             self.replaces = self.id
         self.id = new_session_id()
+        if keep is not None:
+            self.keep = keep if self.keep is None else self.keep & keep
+            self.items = {key: text for key, text in self.items.items()
+                          if key in keep or key in self.changes}
+
+    def hand_in(self, customer: Mapping[str, Any]) -> None:
+        """A login handed over from another domain (SPEC §6): a new id; of the session so far
+        only HANDOFF_KEPT_KEYS and the runtime's own keys (a login quota's counter, say); then
+        the customer as the token carried it."""
+        runtime_keys = {key for key in self.items if key.startswith(INTERNAL_PREFIX)}
+        self.regenerate(keep=HANDOFF_KEPT_KEYS | runtime_keys)
+        self.write_value("is_customer", True)
+        self.write_value("email", customer["email"])
+        if customer.get("id") is not None:
+            self.write_value("customer_id", customer["id"])
+        self.write_value("customer", dict(customer))
+
+    def logout(self) -> bool:
+        """Remove the customer identity, keep the rest, give the session a new id; False when
+        there was no customer."""
+        if not self.is_customer:
+            return False
+        for key in IDENTITY_KEYS:
+            self.write(key, None)
+        self.regenerate()
+        return True
 
     def login(self, fields: Mapping[str, Any]) -> None:
         """Write the customer identity (fields already validated) and regenerate the id."""

@@ -64,6 +64,7 @@ class SessionKeeper:
             changes=dict(session.changes),
             create=create,
             replaces=None if session.replaces is None else store_id(session.brand, session.replaces),
+            keep=session.keep,
             max_bytes=MAX_SESSION_BYTES,
         )
         result = await self.store.save_session(write)

@@ -83,14 +83,20 @@ def test_a_failing_host_means_no_and_a_warning(sandbox: Sandbox) -> None:
                                                          "session.setFromToken"]
 
 
-def test_bad_arguments_never_reach_the_host(sandbox: Sandbox) -> None:
+def test_a_token_that_is_no_string_never_reaches_the_host(sandbox: Sandbox) -> None:
     host = RecordingHost()
-    result = sandbox("setVariable('r', [await session.getToken('soon'), "
-                     "await session.setFromToken(5)]);", host)
-    assert result.effects.variables == {"r": [None, False]}
+    result = sandbox("setVariable('r', await session.setFromToken(5));", host)
+    assert result.effects.variables == {"r": False}
     assert host.calls == []
-    assert warnings_of(result) == [("session.getToken", "ttlSeconds must be a number"),
-                                   ("session.setFromToken", "token must be a string")]
+    assert warnings_of(result) == [("session.setFromToken", "token must be a string")]
+
+
+def test_a_ttl_that_is_no_number_reaches_the_host_as_a_plain_value(sandbox: Sandbox) -> None:
+    """The host reads it as the default lifetime (SPEC §6); only plain values cross over."""
+    host = RecordingHost()
+    sandbox("await session.getToken('soon'); await session.getToken({toString() { return 9 }});",
+            host)
+    assert [args for _, args in host.calls] == [["invalid"], ["invalid"]]
 
 
 def test_a_slow_host_runs_into_the_wall_clock_limit(sandbox: Sandbox) -> None:

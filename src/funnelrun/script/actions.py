@@ -144,6 +144,9 @@ class _Collector:
             self.total += encoded_size(key, text)
             self.session.append(SessionOp("set", key, text))
 
+    def clear_customer(self, record: dict[str, Any]) -> None:
+        self.session.append(SessionOp("logout"))
+
     def set_customer(self, record: dict[str, Any]) -> None:
         fields = record.get("fields")
         refusal = customer_refusal(fields)
@@ -262,6 +265,7 @@ class _Collector:
 _HANDLERS = {
     "session.set": _Collector.session_set,
     "session.setCustomer": _Collector.set_customer,
+    "session.clearCustomer": _Collector.clear_customer,
     "cookie.set": _Collector.cookie,
     "cookie.delete": _Collector.cookie,
     "setHeader": _Collector.header,

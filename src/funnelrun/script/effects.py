@@ -25,8 +25,8 @@ class ActionWarning:
 
 @dataclass(frozen=True, slots=True)
 class SessionOp:
-    """One session change, in order: `set` (key, JSON text), `delete` (key) or `login`
-    (validated customer fields, for Session.login)."""
+    """One session change, in order: `set` (key, JSON text), `delete` (key), `login`
+    (validated customer fields, for Session.login) or `logout`."""
 
     kind: str
     key: str | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from typing import Any, Protocol
 
 from .effects import ActionWarning
@@ -99,11 +98,10 @@ class HostRelay:
 
 
 def _args_refusal(op: str, args: list[Any]) -> str | None:
-    if op == "session.getToken":
-        ttl = args[0] if args else None
-        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float)
-                                or not math.isfinite(ttl)):
-            return "ttlSeconds must be a number"
-    elif not args or not isinstance(args[0], str):
+    """Why a call's arguments are refused before the host sees them. getToken takes anything
+    (a ttl that is no positive number means the default); setFromToken needs a string."""
+    if not args:
+        return "the call has no argument"
+    if op == "session.setFromToken" and not isinstance(args[0], str):
         return "token must be a string"
     return None

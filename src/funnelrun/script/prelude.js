@@ -281,13 +281,37 @@
       // Python's JSON, parsed: own properties only are read, so no inherited getter runs.
       const own = (key) => answer !== null && typeof answer === "object" && hasOwn(answer, key)
         ? answer[key] : undefined;
-      const login = own("ok") === true, found = own("customer");
+      const login = own("ok") === true, found = own("customer"), kept = own("session");
       if (login && found !== null && typeof found === "object") {
         customer = deepFreeze(found);
         isCustomer = true;
       }
+      if (login && kept !== null && typeof kept === "object") handedIn(kept, own("session_bytes"));
       return login || answer === true;
     });
+  }
+
+  // The session as the server kept it after a handoff (only its tracking keys, a new id); this
+  // run's own writes still stand on top of it, as they will be applied after the run.
+  function handedIn(kept, keptBytes) {
+    const keys = names(writes);
+    snapshot = setPrototypeOf(kept, null);
+    bytes = typeof keptBytes === "number" ? keptBytes : 0;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i], text = writes[key], old = hasOwn(snapshot, key) ? snapshot[key] : null;
+      if (old !== null) bytes -= utf8Length(key) + utf8Length(old);
+      if (text !== null) bytes += utf8Length(key) + utf8Length(text);
+    }
+  }
+
+  // A logout (an addition to the reference API): the identity goes, the rest stays.
+  function clearCustomer() {
+    guard("session.clearCustomer");
+    if (!isCustomer) return false;
+    record('{"op":"session.clearCustomer"}');
+    customer = null;
+    isCustomer = false;
+    return true;
   }
 
   // -- console ---------------------------------------------------------------------------------
@@ -335,7 +359,7 @@
     const api = {
       getVariable: getVariable, redirect: recorder("redirect", true),
       session: freeze({ get: get, set: set, setCustomer: setCustomer, getToken: getToken,
-        setFromToken: setFromToken }),
+        setFromToken: setFromToken, clearCustomer: clearCustomer }),
       cookie: freeze({ set: recorder("cookie.set"), delete: recorder("cookie.delete") }),
       setVariable: recorder("setVariable"), setHeader: recorder("setHeader"),
       response: freeze({ status: recorder("response.status"),
