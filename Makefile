@@ -42,10 +42,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-# The load benchmark first (a real server under wrk: the figures to quote), then the in-process
-# benches that explain them. DURATION, WARMUP, CONNS, PIN, WORKERS and FUNNELRUN_* pass through.
+# The load benchmark first (a real server under wrk: the figures to quote), then what recording
+# page events adds to a request (record on against off, under wrk), then the in-process benches
+# that explain them. DURATION, WARMUP, ROUNDS, CONNS, PIN, WORKERS and FUNNELRUN_* pass through.
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/recording.py
 	$(BIN)/python bench/run.py
 
 clean:

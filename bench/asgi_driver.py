@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 async def call(app, method: str, path: str, *, host: str = "bench.test", cookie: str | None = None,
-               body: bytes = b"", content_type: str | None = None) -> tuple[int, dict, bytes]:
+               body: bytes = b"", content_type: str | None = None,
+               query: str = "") -> tuple[int, dict, bytes]:
     headers = [(b"host", host.encode()), (b"user-agent", b"bench")]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
@@ -12,7 +13,7 @@ async def call(app, method: str, path: str, *, host: str = "bench.test", cookie:
         headers.append((b"content-type", content_type.encode()))
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
         "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
         "server": ("bench.test", 80),
     }

@@ -52,6 +52,7 @@ import tempfile
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,7 @@ EXECUTOR_MARK = b"funnelrun.script.executor"  # in the command line of executors
 HZ = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY")
+PROG = "load.py"  # the name in messages; a bench that imports this module sets its own
 
 
 class SetupError(Exception):
@@ -109,18 +111,21 @@ def toml_value(value: object) -> str:
     raise TypeError(f"no TOML for {value!r}")
 
 
-def prepare_sites(source: Path, work: Path) -> dict[str, Path]:
-    """Copies of the baseline site: as it is ("script"), and with the script's variables set as
-    brand variables and its backend script removed ("no script")."""
+def prepare_sites(source: Path, work: Path,
+                  pages: tuple[str, ...] = ("script", "no script")) -> dict[str, Path]:
+    """Copies of the baseline site, those of `pages` asked for: as it is ("script"), and with the
+    script's variables set as brand variables and its backend script removed ("no script")."""
     brands = sorted(source.glob("brands/*/brand.toml"))
     if len(brands) != 1 or not (brands[0].parent / "pages" / "index.html").is_file():
         raise SetupError(
             f"no baseline site at {source} (one brand with pages/index.html expected); "
             "it is ../shared/baselines/funnelrun-site beside the project, or set BASELINES_SITE")
     sites = {}
-    for name in ("script", "no script"):
+    for name in pages:
         sites[name] = work / ("site-" + name.replace(" ", "-"))
         shutil.copytree(source, sites[name], ignore=shutil.ignore_patterns(".funnelrun"))
+    if "no script" not in sites:
+        return sites
     brand = sites["no script"] / brands[0].relative_to(source).parent
     page = brand / "pages" / "index.html"
     text, found = re.subn(r'<script scope="backend">.*?</script>\n?', "", page.read_text(), flags=re.S)
@@ -248,9 +253,10 @@ def fetch(port: int, cookie: str = "") -> tuple[int, list[tuple[str, str]], str]
 
 class Server:
     """`funnelrun serve SITE` on a free port, in its own session, so Ctrl-C reaches this script
-    alone and the tree is stopped here."""
+    alone and the tree is stopped here. `env` is added to this process's environment for it."""
 
-    def __init__(self, funnelrun: Path, site: Path, *, workers: int | None, pin: list[str]) -> None:
+    def __init__(self, funnelrun: Path, site: Path, *, workers: int | None, pin: list[str],
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.log_path = site.parent / f"{site.name}.log"
         command = [*pin, str(funnelrun), "serve", str(site), "--host", "127.0.0.1", "--port", str(self.port)]
@@ -258,7 +264,8 @@ class Server:
             command += ["--workers", str(workers)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                            cwd=site.parent, start_new_session=True)
+                                            cwd=site.parent, start_new_session=True,
+                                            env={**os.environ, **env} if env else None)
 
     @property
     def pid(self) -> int:
@@ -292,7 +299,7 @@ class Server:
         try:
             self.process.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            print(f"load.py: funnelrun serve ignored SIGTERM for {STOP_TIMEOUT_S} s; killing it",
+            print(f"{PROG}: funnelrun serve ignored SIGTERM for {STOP_TIMEOUT_S} s; killing it",
                   file=sys.stderr)
         deadline = time.monotonic() + 5
         while (left := pids & set(read_procs())) and time.monotonic() < deadline:
@@ -489,7 +496,7 @@ def ensure_wrk() -> None:
         return
     if os.geteuid() != 0:
         raise SetupError("wrk is not installed and this is not root: install it (apt-get install wrk)")
-    print("load.py: installing wrk (apt-get)", file=sys.stderr)
+    print(f"{PROG}: installing wrk (apt-get)", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
         if subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=False).returncode != 0:
@@ -532,11 +539,17 @@ def connection_counts(text: str) -> list[int]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    env = os.environ.get
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n", 1)[0], epilog="Each option's default comes from the environment "
         "variable named in capitals (DURATION, WARMUP, CONNS, WORKERS, PIN, SERVER_CPU, LOAD_CPU, "
         "BASELINES_SITE, FUNNELRUN). FUNNELRUN_* variables reach funnelrun serve as its settings.")
+    add_arguments(parser, pages=True)
+    return check_arguments(parser, parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, pages: bool) -> None:
+    """The options of a load run (bench/recording.py takes them too, without --pages)."""
+    env = os.environ.get
     parser.add_argument("--duration", type=seconds, default=env("DURATION", "10"),
                         help="seconds per measured run (10)")
     parser.add_argument("--warmup", type=seconds, default=env("WARMUP", "4"),
@@ -555,11 +568,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--funnelrun", type=Path,
                         default=env("FUNNELRUN", str(ROOT / ".venv/bin/funnelrun")),
                         help="the funnelrun command under test (.venv/bin/funnelrun)")
-    parser.add_argument("--pages", choices=["both", "script", "no-script"], default="both")
+    if pages:
+        parser.add_argument("--pages", choices=["both", "script", "no-script"], default="both")
     parser.add_argument("--json", type=Path,
                         help="also write every figure, wrk's raw ones included, to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary sites and server logs")
-    opts = parser.parse_args(argv)
+
+
+def check_arguments(parser: argparse.ArgumentParser, opts: argparse.Namespace) -> argparse.Namespace:
     if opts.duration < 1:
         parser.error("--duration must be at least 1 second")
     if opts.pin not in ("auto", "0", "1"):
@@ -595,23 +611,28 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    opts = parse_args(argv)
+    return run_main(parse_args(argv), bench, prog=PROG, prefix="funnelrun-load-")
+
+
+def run_main(opts: argparse.Namespace, body: Callable[[argparse.Namespace, Path], int], *,
+             prog: str, prefix: str) -> int:
+    """`body(opts, work)` in a temporary folder, its failures turned into exit statuses."""
     signal.signal(signal.SIGTERM, _interrupted)
-    work = Path(tempfile.mkdtemp(prefix="funnelrun-load-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        return bench(opts, work)
+        return body(opts, work)
     except SetupError as exc:
-        print(f"load.py: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except BenchFailure as exc:
-        print(f"load.py: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("load.py: interrupted; the server was stopped", file=sys.stderr)
+        print(f"{prog}: interrupted; the server was stopped", file=sys.stderr)
         return 130
     finally:
         if opts.keep:
-            print(f"load.py: sites and server logs kept in {work}", file=sys.stderr)
+            print(f"{prog}: sites and server logs kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
 

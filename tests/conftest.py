@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -222,3 +224,35 @@ def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None
         except httpx.HTTPError:
             time.sleep(0.1)
     pytest.fail(f"funnelrun serve did not come up:\n{log_path.read_text()}")
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (one per test module)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def printed_login_link(log_path: Path) -> str:
+    """The debug window's login link a running `funnelrun serve` printed to its log."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = re.search(r"funnelrun: debug window: (http://\S+/_funnelrun/login\?token=\S+)",
+                          log_path.read_text())
+        if found:
+            return found[1]
+        time.sleep(0.05)
+    raise AssertionError(f"no login link in:\n{log_path.read_text()}")

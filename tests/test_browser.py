@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -14,11 +12,6 @@ from conftest import running_server
 from funnelrun.cli import main
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +28,6 @@ def server(tmp_path_factory):
 def other_domain(base: str) -> str:
     """The same server under the brand's other host name: localhost for 127.0.0.1."""
     return base.replace("//127.0.0.1:", "//localhost:")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_landing_page_renders_for_a_person(server, browser, tmp_path):

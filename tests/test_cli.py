@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import time
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import httpx
 import pytest
 
 from conftest import recorded_events, running_server, write_site
+from funnelrun import cli
 from funnelrun.cli import main
+from funnelrun.settings import Secret, Settings
 
 
 def test_new_writes_a_site_that_checks_clean(tmp_path, capsys):
@@ -189,3 +192,24 @@ def test_serve_reload_picks_up_edits_and_reports_a_broken_one(tmp_path):
     assert "brands/acme/pages/index.html:2:1: unclosed @if opened at 1:1" in output
     assert "warning: brands/acme/pages/index.html:2:7: SyntaxError" in output  # checked again
     assert "Traceback" not in output
+
+
+def test_serve_prints_a_login_link_with_a_new_token_or_the_placeholder(monkeypatch):
+    environment = {k: v for k, v in os.environ.items() if k != "FUNNELRUN_ADMIN_TOKEN"}
+    monkeypatch.setattr(os, "environ", environment)
+    line = cli._debug_window_line("http://127.0.0.1:8000", Settings())
+    token = os.environ["FUNNELRUN_ADMIN_TOKEN"]  # for the workers to read
+    assert len(token) >= 32
+    assert line.startswith(f"funnelrun: debug window: http://127.0.0.1:8000/_funnelrun/login"
+                           f"?token={token}\n")
+    kept = cli._debug_window_line("http://h:1", Settings(admin_token=Secret("s" * 20)))
+    assert kept == "funnelrun: debug window: http://h:1/_funnelrun/login?token=<FUNNELRUN_ADMIN_TOKEN>"
+    assert "s" * 20 not in kept
+
+
+@pytest.mark.parametrize(("host", "url"), [
+    ("127.0.0.1", "http://127.0.0.1:80"), ("0.0.0.0", "http://127.0.0.1:80"),
+    ("::", "http://[::1]:80"), ("::1", "http://[::1]:80"), ("shop.test", "http://shop.test:80"),
+])
+def test_the_printed_address_is_one_a_browser_here_can_open(host, url):
+    assert cli._base_url(host, 80) == url

@@ -68,7 +68,9 @@ def test_a_warning_reason_is_clipped():
 
 def test_events_within_budget_are_kept_as_they_are():
     items = [{"type": "resolve", "at_ms": 0.1}, {"type": "response", "at_ms": 0.2}]
-    assert within_budget(items, budget=1000) is items
+    kept, text = within_budget(items, budget=1000)
+    assert kept is items
+    assert text == '[{"type":"resolve","at_ms":0.1},{"type":"response","at_ms":0.2}]'
 
 
 def test_the_largest_events_are_replaced_until_the_record_fits():
@@ -78,11 +80,20 @@ def test_the_largest_events_are_replaced_until_the_record_fits():
         {"type": "warning", "at_ms": 0.6, "reason": "y" * 3000},
         {"type": "response", "at_ms": 0.9, "status": 200},
     ]
-    kept = within_budget(items, budget=4000)
+    kept, text = within_budget(items, budget=4000)
     assert [event["type"] for event in kept] == ["resolve", "truncated", "warning", "response"]
     assert kept[1]["original_type"] == "script"
     assert kept[1]["bytes"] > 5000
     assert len(json.dumps(kept)) <= 4000
+    assert json.loads(text) == kept
+
+
+def test_the_record_carries_the_events_json_the_store_writes():
+    events = PageEvents()
+    events.add("resolve", page="ünï")
+    record = request_record(events, brand="acme", path="/", method="GET", status=200)
+    assert record.events_json is not None and json.loads(record.events_json) == record.events
+    assert "ünï" in record.events_json  # UTF-8 as it is, not \u escapes
 
 
 def test_request_record_clips_the_path():

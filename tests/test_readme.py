@@ -13,20 +13,24 @@ PACKAGE = Path(funnelrun.__file__).parent
 
 def layout_entries() -> set[str]:
     """Paths the README's layout block lists, relative to src/funnelrun: `app.py` at the top,
-    `site/` for a folder, `site/loader.py` under it."""
+    `site/` for a folder, `site/loader.py` under it, `admin/assets/panel.js` a level deeper."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = text.split("## Layout of the code", 1)[1].split("```", 2)[1]
-    entries, folder = set(), ""
+    entries, folder, subfolder = set(), "", ""
     for line in block.splitlines():
-        match = re.match(r"( {2}| {4})([\w.]+(?:\.py|\.js|/))(?: |$)", line)
+        match = re.match(r"( {2}| {4}| {6})([\w.]+(?:\.py|\.js|/))(?: |$)", line)
         if match is None:
             continue
         indent, name = len(match.group(1)), match.group(2)
         if indent == 2:
             folder = name if name.endswith("/") else ""
+            subfolder = ""
             entries.add(name)
-        elif folder:
+        elif indent == 4 and folder:
+            subfolder = folder + name if name.endswith("/") else ""
             entries.add(folder + name)
+        elif subfolder:
+            entries.add(subfolder + name)
     return entries
 
 

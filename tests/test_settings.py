@@ -105,3 +105,27 @@ def test_a_boolean_setting_refuses_anything_else(tmp_path):
     (tmp_path / "funnelrun.toml").write_text("[server]\naccess_log = 1\n")
     with pytest.raises(SettingsError, match=r"'server\.access_log' must be true or false, got 1"):
         load_settings(tmp_path, environ={})
+
+
+def test_the_admin_token_is_long_url_safe_and_never_prints(tmp_path):
+    token = "abcdefghijklmnop-._~"
+    settings = load_settings(tmp_path, environ={"FUNNELRUN_ADMIN_TOKEN": token})
+    assert settings.admin_token is not None and settings.admin_token.reveal() == token
+    assert token not in repr(settings)
+    assert load_settings(tmp_path, environ={"FUNNELRUN_ADMIN_TOKEN": "  "}).admin_token is None
+    for bad, why in (("short-token", "at least 16 characters; it has 11"),
+                     ("sixteen chars ok!", "only letters, digits and - . _ ~"),
+                     ("abcdefghijklmnop&x=1", "only letters, digits and - . _ ~")):
+        with pytest.raises(SettingsError) as caught:
+            load_settings(tmp_path, environ={"FUNNELRUN_ADMIN_TOKEN": bad})
+        message = str(caught.value)
+        assert message.startswith("FUNNELRUN_ADMIN_TOKEN") and why in message
+        assert bad not in message
+
+
+def test_recording_page_events_can_be_turned_off(tmp_path):
+    assert load_settings(tmp_path, environ={}).events.record is True
+    (tmp_path / "funnelrun.toml").write_text("[events]\nrecord = false\n")
+    assert load_settings(tmp_path, environ={}).events.record is False
+    settings = load_settings(tmp_path, environ={"FUNNELRUN_EVENTS_RECORD": "yes"})
+    assert settings.events.record is True

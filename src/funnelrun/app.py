@@ -15,9 +15,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from . import inbound
+from .admin import AdminAccess, DebugWindow, with_panel
 from .effects import apply_effects
 from .errors import BodyTooLarge, FunnelrunError, HandoffError
-from .events import PageEvents, clip, request_record
+from .events import PageEvents, add_source_lines, clip, request_record
 from .jsondata import utf8
 from .login_handoff import Handover, VisitHost, same_page_location, token_in_query
 from .login_quota import LoginQuota
@@ -49,14 +50,27 @@ class Funnelrun:
         self._handover: Handover | None = None
         self.trusted_proxies = inbound.parse_networks(settings.server.trusted_proxies)
         self.executors = ExecutorPool(settings.limits, settings.executor)
+        token = settings.admin_token.reveal() if settings.admin_token else None
+        self.debug_window = DebugWindow(
+            site, AdminAccess(token, clock), lambda: self.store,
+            recording=settings.events.record, https=self._is_https,
+        )
         self.lifespan = Starlette(lifespan=self._lifespan)  # start-up and shut-down only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Every HTTP request, whatever its method or path, goes to `serve`, the one boundary
-        (a PUT gets funnelrun's 405 with its request id, not a router's plain text)."""
+        (a PUT gets funnelrun's 405 with its request id, not a router's plain text) — except
+        the debug window's own, for an admin."""
         if scope["type"] == "http":
-            response = await self.serve(Request(scope, receive))
-            await response(scope, receive, send)
+            request = Request(scope, receive)
+            if self.debug_window.claims(request):
+                await self.debug_window(scope, receive, send)
+                return
+            arrival, response = await self.serve(request)
+            try:
+                await response(scope, receive, send)
+            finally:  # recorded once the visitor has the answer: off the critical path
+                await self.record(arrival, response)
         else:
             await self.lifespan(scope, receive, send)
 
@@ -102,8 +116,9 @@ class Funnelrun:
 
     # -- the pipeline ----------------------------------------------------------------------------
 
-    async def serve(self, request: Request) -> Response:
-        """The outermost error boundary: no traceback ever reaches a visitor."""
+    async def serve(self, request: Request) -> tuple[Arrival, Response]:
+        """The outermost error boundary: no traceback ever reaches a visitor. The response,
+        and the arrival whose page events `record` keeps once the response is sent."""
         arrival = Arrival(request=request, events=PageEvents())
         try:
             response = await self.pipeline(arrival)
@@ -112,8 +127,8 @@ class Funnelrun:
             arrival.events.error("internal_error", exc)
             response = error_page(500)
         response.headers["x-request-id"] = arrival.events.request_id
-        await self.record(arrival, response)
-        return response
+        arrival.events.respond(response.status_code, worker=os.getpid())
+        return arrival, response
 
     async def pipeline(self, arrival: Arrival) -> Response:
         early = await self.read_request(arrival)  # the method (405), body (413), host (400)
@@ -151,10 +166,13 @@ class Funnelrun:
         peer = request.client.host if request.client else None
         forwarded_for = request.headers.get("x-forwarded-for")
         arrival.client = inbound.client_address(peer, forwarded_for, self.trusted_proxies)
-        forwarded_proto = request.headers.get("x-forwarded-proto")
-        arrival.https = inbound.is_https(request.url.scheme, peer, forwarded_proto,
-                                         self.trusted_proxies)
+        arrival.https = self._is_https(request)
         return None
+
+    def _is_https(self, request: Request) -> bool:
+        peer = request.client.host if request.client else None
+        return inbound.is_https(request.url.scheme, peer, request.headers.get("x-forwarded-proto"),
+                                self.trusted_proxies)
 
     def resolve(self, arrival: Arrival) -> Visit | Response:
         request, events = arrival.request, arrival.events
@@ -238,6 +256,9 @@ class Funnelrun:
         except FunnelrunError as exc:
             visit.events.error("template_error", exc)
             return error_page(500)
+        if self.debug_window.shows_panel(visit.request):
+            html = with_panel(html, visit.events.request_id)
+            visit.private = True
         return HTMLResponse(utf8(html), status_code=visit.status)
 
     async def finish(self, visit: Visit, response: Response) -> Response:
@@ -248,15 +269,20 @@ class Funnelrun:
             response.body = b""  # these statuses carry no body
         for name, value in visit.headers.items():
             response.headers[name] = header_text(value)
+        if visit.private:  # an admin's page, with its panel: no cache may keep or share it
+            response.headers["cache-control"] = "private, no-store"
         for cookie in visit.cookies:
             response.headers.append("set-cookie", cookie.header(visit.https))
         return response
 
     async def record(self, arrival: Arrival, response: Response) -> None:
-        """Step 8: the request's page events go to the store; a store failure is only logged."""
-        arrival.events.respond(response.status_code, worker=os.getpid())
-        if self._store is None:
+        """Step 9: the request's page events go to the store (batched: see the store); a store
+        failure is only logged."""
+        events = arrival.events
+        if self._store is None or not self.settings.events.record:
             return
+        if events.has_error:
+            add_source_lines(events.items, self.site.source_line)
         try:
             record = request_record(
                 arrival.events, brand=arrival.brand_id, path=arrival.request.url.path,

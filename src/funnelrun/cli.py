@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ import httpx
 from . import server
 from .app import create_app
 from .errors import FunnelrunError
-from .settings import Settings, load_settings
+from .settings import ADMIN_TOKEN_ENV, Settings, load_settings
 from .site import Site, check_site
 from .worker import CHECK_SCRIPTS_ENV, SITE_ENV, load_site_or_report
 
@@ -101,12 +102,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ[CHECK_SCRIPTS_ENV] = "1"
     if settings.secret_key is None:
         print(HANDOFF_OFF, file=sys.stderr)
+    base = _base_url(settings.server.host, settings.server.port)
     pages = sum(1 for _ in site.pages())
     print(f"funnelrun: serving {root} ({_count(len(site.brands), 'brand')}, "
-          f"{_count(pages, 'page')}) at http://{settings.server.host}:{settings.server.port}",
-          file=sys.stderr)
+          f"{_count(pages, 'page')}) at {base}", file=sys.stderr)
+    print(_debug_window_line(base, settings), file=sys.stderr)
     server.run(options)
     return 0
+
+
+def _debug_window_line(base: str, settings: Settings) -> str:
+    """How to open the debug window. Without FUNNELRUN_ADMIN_TOKEN a token is made for this
+    start (the workers read it from the environment) and printed in the login link."""
+    login = f"{base}/_funnelrun/login?token="
+    if settings.admin_token is not None:
+        return f"funnelrun: debug window: {login}<FUNNELRUN_ADMIN_TOKEN>"
+    token = secrets.token_urlsafe(24)
+    os.environ[ADMIN_TOKEN_ENV] = token
+    return (f"funnelrun: debug window: {login}{token}\n"
+            f"  (a new token each start; set {ADMIN_TOKEN_ENV} to keep one)")
+
+
+def _base_url(host: str, port: int) -> str:
+    """The address a browser on this machine uses: 0.0.0.0 and :: listen everywhere,
+    including on the loopback address."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
 
 # -- render ------------------------------------------------------------------------------------

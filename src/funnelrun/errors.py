@@ -98,6 +98,12 @@ class BodyTooLarge(RequestError):
     reason = "body_too_large"
 
 
+class AdminQueryError(RequestError):
+    """A debug-window question with a bad parameter (a filter, a cursor); the message names it."""
+
+    reason = "admin_query"
+
+
 # -- the site on disk --------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .errors import ScriptError, SourceError
@@ -25,6 +26,7 @@ MAX_WARNINGS = 100  # warning events kept per request; the rest are counted
 MAX_TEXT_CHARS = 2048  # a path, host or reason longer than this is clipped where it is stored
 MAX_RECORD_BYTES = 256 * 1024  # a request's events, as JSON, in the store
 MAX_APPLIED_LISTED = 200  # applied actions listed in the `script` event; the rest counted
+MAX_SOURCE_LINE_CHARS = 500  # the source line kept beside an error
 
 
 def new_request_id() -> str:
@@ -47,6 +49,7 @@ class PageEvents:
         self._start = time.perf_counter()
         self.items: list[dict[str, Any]] = []
         self.has_error = False
+        self.outcome: str | None = None  # the script's, when the page has one
         self.warnings = 0  # warnings given, kept or not
 
     def elapsed_ms(self) -> float:
@@ -77,6 +80,7 @@ class PageEvents:
         """The `script` event: outcome, timing, error with position, console, the actions
         applied; and a `warning` event for every refused action."""
         applied = applied_actions(result.effects)
+        self.outcome = result.outcome
         event = self.add(
             "script",
             outcome=result.outcome,
@@ -98,6 +102,7 @@ class PageEvents:
         """The `script` event of a page whose script could not be built (a missing module, an
         import cycle): it did not run, and the page renders without it."""
         self.has_error = True
+        self.outcome = "error"
         self.add("script", outcome="error", error=error_fields(problem), applied=[])
 
     def respond(self, status: int, **data: Any) -> None:
@@ -139,7 +144,7 @@ def applied_actions(effects: Effects) -> list[dict[str, Any]]:
 def request_record(
     events: PageEvents, *, brand: str, path: str, method: str, status: int
 ) -> RequestRecord:
-    items = within_budget(events.items)
+    items, text = within_budget(events.items)
     return RequestRecord(
         request_id=events.request_id,
         brand=brand,
@@ -150,20 +155,24 @@ def request_record(
         duration_ms=events.elapsed_ms(),
         error=events.has_error,
         event_count=len(items),
+        outcome=events.outcome,
         events=items,
+        events_json=text,
     )
 
 
-def within_budget(items: list[dict[str, Any]], budget: int = MAX_RECORD_BYTES) -> list[dict[str, Any]]:
+def within_budget(items: list[dict[str, Any]], budget: int = MAX_RECORD_BYTES
+                  ) -> tuple[list[dict[str, Any]], str]:
     """The events, or — when their JSON passes `budget` bytes — the events with the largest
-    replaced by a `truncated` note naming the type and size, until the rest fits."""
+    replaced by a `truncated` note naming the type and size, until the rest fits; and their
+    JSON text (encoded once: the store writes this text)."""
     text = json.dumps(items, ensure_ascii=False, separators=(",", ":"), default=str)
     if len(text) * 4 <= budget or len(text.encode()) <= budget:  # 4: UTF-8's longest character
-        return items
+        return items, text
     sizes = [len(_json(event)) for event in items]
     total = sum(sizes) + len(items) + 1
     if total <= budget:
-        return items
+        return items, text
     kept = list(items)
     for index in sorted(range(len(items)), key=sizes.__getitem__, reverse=True):
         stub = {"type": "truncated", "original_type": items[index].get("type"),
@@ -172,11 +181,26 @@ def within_budget(items: list[dict[str, Any]], budget: int = MAX_RECORD_BYTES) -
         total += len(_json(stub)) - sizes[index]
         if total <= budget:
             break
-    return kept
+    return kept, json.dumps(kept, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _json(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def add_source_lines(items: list[dict[str, Any]],
+                     source_line: Callable[[str, int], str | None]) -> None:
+    """Give every error with a file and a line its `source_line` (that line of the file, as
+    the site has it now), so the debug window shows it even after the file changes."""
+    for event in items:
+        for error in (event, event.get("error")):
+            if not isinstance(error, dict) or "message" not in error:
+                continue
+            file, line = error.get("file"), error.get("line")
+            if isinstance(file, str) and isinstance(line, int):
+                text = source_line(file, line)
+                if text is not None:
+                    error["source_line"] = clip(text, MAX_SOURCE_LINE_CHARS)
 
 
 def error_fields(error: BaseException) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
+from .admin import paths as admin_paths
 from .errors import FunnelrunError
 from .server_log import log_config
 from .settings import ServerSettings, Settings
@@ -210,6 +211,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._disarm()
         super().on_message_complete()
+
+    def shutdown(self) -> None:
+        """uvicorn's, except that a debug window's live stream is cut at once: it never ends
+        by itself, and a shutdown waits for every response (the browser reconnects later)."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete \
+                and cycle.scope.get("path") == admin_paths.LIVE:
+            self.transport.close()
+            return
+        super().shutdown()
 
     # -- deadlines and refusals ------------------------------------------------------------
 

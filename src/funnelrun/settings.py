@@ -90,6 +90,13 @@ class ExecutorSettings:
     max_processes: int = 8  # started on demand when all warm ones are busy
 
 
+@dataclass(frozen=True, slots=True)
+class EventsSettings:
+    """Page events (SPEC §7)."""
+
+    record: bool = True  # keep each request's events in the store, for the debug window
+
+
 # The range of each integer setting (inclusive; None: no upper bound); unlisted ones must not be
 # negative. Zero deadlines or limits would refuse every visitor; a script stack over 4 MB
 # passes the executor's real 8 MB C stack, where QuickJS would crash instead of stopping.
@@ -117,7 +124,9 @@ class Settings:
     session: SessionSettings = field(default_factory=SessionSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    events: EventsSettings = field(default_factory=EventsSettings)
     secret_key: Secret | None = None  # FUNNELRUN_SECRET_KEY, 32 bytes base64
+    admin_token: Secret | None = None  # FUNNELRUN_ADMIN_TOKEN: the debug window's login
 
     def secret_key_bytes(self) -> bytes | None:
         """The decoded handoff key, or None when no key is configured."""
@@ -170,6 +179,7 @@ def load_settings(
     return Settings(
         **built,
         secret_key=_secret_key(environ),
+        admin_token=_admin_token(environ),
     )
 
 
@@ -301,3 +311,23 @@ def _secret_key(environ: Mapping[str, str]) -> Secret | None:
             f"FUNNELRUN_SECRET_KEY must be base64 of 32 bytes; it decodes to {len(raw)} bytes"
         )
     return Secret(text)
+
+
+ADMIN_TOKEN_ENV = "FUNNELRUN_ADMIN_TOKEN"
+ADMIN_TOKEN_MIN_CHARS = 16
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _admin_token(environ: Mapping[str, str]) -> Secret | None:
+    """The debug window's token: at least 16 characters a URL carries as they are (it stands
+    in the printed login link)."""
+    secret = _secret(environ, ADMIN_TOKEN_ENV)
+    if secret is None:
+        return None
+    token = secret.reveal()
+    if len(token) < ADMIN_TOKEN_MIN_CHARS:
+        raise SettingsError(f"FUNNELRUN_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_CHARS} "
+                            f"characters; it has {len(token)}")
+    if not _URL_SAFE.issuperset(token):
+        raise SettingsError("FUNNELRUN_ADMIN_TOKEN may hold only letters, digits and - . _ ~")
+    return secret

@@ -41,6 +41,7 @@ class Visit:
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[CookieEffect] = field(default_factory=list)  # sent with any response
     variables: dict[str, Any] = field(default_factory=dict)  # from setVariable
+    private: bool = False  # the response carries an admin's panel: never cached
 
     @property
     def request(self) -> Request:

@@ -21,6 +21,7 @@ from funnelrun.session import encode
 from funnelrun.store import (
     REQUEST_LIMIT,
     REQUEST_MAX_AGE_S,
+    Cursor,
     RequestRecord,
     SaveResult,
     SessionWrite,
@@ -499,9 +500,42 @@ class StoreContract:
         assert await ids(brand="b", errors_only=True) == ["r3"]
         assert await ids(brand="a", path="/", status=200) == ["r4", "r0"]
         assert await ids(limit=2) == ["r4", "r3"]
-        assert await ids(before=t - 7) == ["r2", "r1", "r0"]
-        assert await ids(before=t - 7, limit=1, brand="a") == ["r1"]
+        assert await ids(before=Cursor(t - 7, "")) == ["r2", "r1", "r0"]
+        assert await ids(before=Cursor(t - 7, ""), limit=1, brand="a") == ["r1"]
+        assert await ids(after=Cursor(t - 8, "r2")) == ["r4", "r3"]
+        assert await ids(after=Cursor(t - 10, "r0"), limit=2) == ["r2", "r1"]  # the oldest two
+        assert await ids(after=Cursor(t - 10, "r0"), brand="b") == ["r3", "r2"]
         assert await ids(brand="nope") == []
+
+    async def test_paging_by_cursor_neither_skips_nor_repeats_requests_of_one_instant(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        t = clock.now
+        names = [f"{n:02x}" for n in range(7)]
+        for name in names:  # two workers can start requests in the same microsecond
+            await store.record_request(request_record(name, t))
+        await store.record_request(request_record("later", t + 1))
+        seen: list[str] = []
+        page = await store.list_requests(limit=3)
+        while page:
+            seen += [s.request_id for s in page]
+            page = await store.list_requests(limit=3, before=page[-1].cursor)
+        assert seen == ["later", *reversed(names)]
+        followed: list[str] = []
+        newest = Cursor(t - 1, "")
+        while page := await store.list_requests(limit=3, after=newest):
+            followed = [s.request_id for s in page] + followed
+            newest = page[0].cursor
+        assert followed == seen
+
+    async def test_the_outcome_of_a_script_is_listed(self, store: Store, clock: FakeClock) -> None:
+        await store.record_request(request_record("plain", clock.now - 1))
+        await store.record_request(request_record("ran", clock.now, outcome="timeout"))
+        summaries = await store.list_requests()
+        assert [(s.request_id, s.outcome) for s in summaries] == [("ran", "timeout"),
+                                                                  ("plain", None)]
+        record = await store.get_request("ran")
+        assert record is not None and record.outcome == "timeout"
 
     async def test_retention_keeps_the_newest_requests_of_each_brand(
         self, store: Store, clock: FakeClock

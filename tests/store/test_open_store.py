@@ -89,7 +89,7 @@ def test_url_without_a_scheme_is_refused() -> None:
 
 def test_public_api() -> None:
     assert sorted(funnelrun.store.__all__) == [
-        "Clock", "REQUEST_LIMIT", "REQUEST_MAX_AGE_S", "RequestRecord", "RequestSummary",
+        "Clock", "Cursor", "REQUEST_LIMIT", "REQUEST_MAX_AGE_S", "RequestRecord", "RequestSummary",
         "SQLiteStore", "SaveResult", "SessionWrite", "Store", "StoredSession", "open_store",
         "sqlite_path",
     ]

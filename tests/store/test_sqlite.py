@@ -14,7 +14,8 @@ import pytest
 
 from conftest import FakeClock
 from funnelrun.errors import StoreError
-from funnelrun.store import SaveResult, SessionWrite, SQLiteStore, open_store
+from funnelrun.store import RequestRecord, SaveResult, SessionWrite, SQLiteStore, open_store
+from funnelrun.store import sqlite_ops as ops
 from funnelrun.store.sqlite import (
     CHECKPOINT_EVERY,
     PRUNE_EVERY,
@@ -84,6 +85,30 @@ class TestSQLiteFile:
             await store.close()
         assert loaded is not None
         assert loaded.items == {"a": "1"}
+
+    async def test_a_database_of_version_1_is_migrated_and_keeps_its_requests(
+        self, tmp_path: Path, clock: FakeClock
+    ) -> None:
+        path = tmp_path / "state.db"
+        conn = sqlite3.connect(path)
+        for statement in ops.SCHEMA:  # version 1 had no outcome column
+            conn.execute(statement.replace(", outcome TEXT", ""))
+        conn.execute(
+            "INSERT INTO requests (request_id, brand, path, method, status, started_at,"
+            " duration_ms, error, event_count, events) VALUES ('old', 'b', '/', 'GET', 200, ?,"
+            " 1.0, 0, 0, '[]')", (clock.now,))
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+        conn.close()
+        store = SQLiteStore(path, clock=clock)
+        try:
+            await store.record_request(RequestRecord("new", "b", "/", "GET", 200, clock.now + 1,
+                                                     1.0, False, 0, "ok"))
+            listed = [(s.request_id, s.outcome) for s in await store.list_requests()]
+        finally:
+            await store.close()
+        assert listed == [("new", "ok"), ("old", None)]
+        assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
     def test_a_database_from_a_newer_release_is_refused(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"

@@ -45,6 +45,7 @@ class Brand:
     components: dict[str, TemplateSource] = field(default_factory=dict)
     component_scripts: dict[str, list[ScriptBlock]] = field(default_factory=dict)
     modules: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (code, site_path)
+    texts: dict[str, str] = field(default_factory=dict)  # site path -> every file's text, as read
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +57,12 @@ class Brand:
 
     def resolve_module(self, name: str) -> tuple[str, str] | None:
         return self.modules.get(name)
+
+    def read(self, site_folder: SiteFolder, path: Path) -> str:
+        """A file of the brand's folder, kept in `texts`."""
+        site_path = site_folder.site_path(path)
+        text = self.texts[site_path] = read_text(path, site_path)
+        return text
 
 
 @dataclass(eq=False)
@@ -79,6 +86,16 @@ class Site:
     def pages(self) -> Iterator[Page]:
         for brand in self.brands.values():
             yield from brand.routes
+
+    def source_line(self, site_path: str, line: int) -> str | None:
+        """Line `line` (1-based) of a page, component or module as the site loaded it, for an
+        error's context in the debug window; None for any other file or line."""
+        for brand in self.brands.values():
+            text = brand.texts.get(site_path)
+            if text is not None:
+                lines = text.splitlines()
+                return lines[line - 1] if 1 <= line <= len(lines) else None
+        return None
 
 
 def load_site(root: Path) -> Site:
@@ -163,21 +180,20 @@ def _load_brand(site_folder: SiteFolder, folder: Path, problems: _Problems) -> B
     for path in site_folder.files(folder / "components", ".html"):
         with problems.collect():
             name = path.relative_to(folder / "components").with_suffix("").as_posix()
-            template, blocks = split_scripts(read_text(path, site_folder.site_path(path)),
-                                             site_folder.site_path(path))
+            text = brand.read(site_folder, path)
+            template, blocks = split_scripts(text, site_folder.site_path(path))
             brand.components[name] = TemplateSource(template, site_folder.site_path(path), 1)
             brand.component_scripts[name] = blocks
     for path in site_folder.files(folder / "modules", ".js"):
         name = path.relative_to(folder / "modules").with_suffix("").as_posix()
         with problems.collect():
-            brand.modules[name] = (read_text(path, site_folder.site_path(path)),
-                                   site_folder.site_path(path))
+            brand.modules[name] = (brand.read(site_folder, path), site_folder.site_path(path))
 
     for path in site_folder.files(folder / "pages", ".html"):
         with problems.collect():
             relative = PurePosixPath(path.relative_to(folder / "pages").as_posix())
             site_path = site_folder.site_path(path)
-            source = load_page(relative, site_path, read_text(path, site_path))
+            source = load_page(relative, site_path, brand.read(site_folder, path))
             page = _compile_page(brand, source)
             brand.routes.add(source.route, page, source.site_path)
     for name in brand.components:

@@ -11,6 +11,7 @@ from ..script.redirects import check_target
 from .tomltext import key_position, parse_toml, type_name, unknown_key_message
 
 FRONT_MATTER_FENCE = "+++"
+ADMIN_PATH = "/_funnelrun"  # the debug window's; no page may live under it
 _FENCE_LINE = re.compile(r"^\+\+\+[ \t]*\r?$", re.MULTILINE)
 _PARAM = re.compile(r"\[([A-Za-z_][A-Za-z0-9_]*)\]")
 _STATIC_SEGMENT = re.compile(r"[^\[\]/]+")
@@ -47,7 +48,11 @@ def route_for(relative: PurePosixPath, site_path: str) -> str:
                 "(a param is [letters_digits_or_underscore] taking the whole segment)",
                 None,
             )
-    return "/" + "/".join(parts)
+    route = "/" + "/".join(parts)
+    if route == ADMIN_PATH or route.startswith(ADMIN_PATH + "/"):
+        raise SiteError(f"{site_path}: the paths under {ADMIN_PATH}/ belong to the debug "
+                        "window; move the page", None)
+    return route
 
 
 def split_front_matter(text: str, site_path: str) -> tuple[FrontMatter, str, int]:

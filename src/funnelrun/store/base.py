@@ -64,13 +64,30 @@ class RequestSummary:
     duration_ms: float
     error: bool  # the request had a script or template error
     event_count: int
+    outcome: str | None = None  # the script's outcome (ok, error, timeout...); None: no script
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.started_at, self.request_id)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """A place in the list of recorded requests, which is ordered by start time and then by
+    request id (two workers can start requests in the same microsecond)."""
+
+    started_at: float
+    request_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord(RequestSummary):
-    """One request's page events (SPEC §7): its summary, and the events themselves."""
+    """One request's page events (SPEC §7): its summary, and the events themselves. A writer
+    that has them as JSON text already (compact, UTF-8) passes it as `events_json`, so the
+    store need not encode them again; read back, it is None."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
+    events_json: str | None = field(default=None, compare=False, repr=False)
 
 
 class Store(Protocol):
@@ -128,9 +145,12 @@ class Store(Protocol):
         status: int | None = None,
         errors_only: bool = False,
         limit: int = 100,
-        before: float | None = None,
+        before: Cursor | None = None,
+        after: Cursor | None = None,
     ) -> list[RequestSummary]:
-        """Recorded requests, newest `started_at` first; `before` keeps those started earlier."""
+        """Recorded requests, newest first (by `Cursor` order). `before` keeps those before a
+        cursor. `after` keeps those after one and takes the `limit` *oldest* of them (still
+        listed newest first), so that a follower asking again from the newest never skips any."""
         ...
 
     async def get_request(self, request_id: str) -> RequestRecord | None: ...

@@ -14,6 +14,7 @@ from funnelrun.errors import StoreError
 from funnelrun.store import sqlite_ops as ops
 from funnelrun.store.base import (
     Clock,
+    Cursor,
     RequestRecord,
     RequestSummary,
     SaveResult,
@@ -160,9 +161,11 @@ class SQLiteStore:
         status: int | None = None,
         errors_only: bool = False,
         limit: int = 100,
-        before: float | None = None,
+        before: Cursor | None = None,
+        after: Cursor | None = None,
     ) -> list[RequestSummary]:
-        filters = {"brand": brand, "path": path, "status": status, "before": before}
+        filters = {"brand": brand, "path": path, "status": status, "before": before,
+                   "after": after}
         await self._write_pending()
         return await self._run(ops.list_requests, self._clock(), filters, errors_only, limit)
 

@@ -13,6 +13,7 @@ from funnelrun.errors import StoreError
 from funnelrun.store.base import (
     REQUEST_LIMIT,
     REQUEST_MAX_AGE_S,
+    Cursor,
     RequestRecord,
     RequestSummary,
     SaveResult,
@@ -20,7 +21,7 @@ from funnelrun.store.base import (
     StoredSession,
 )
 
-SCHEMA_VERSION = 1  # PRAGMA user_version of a database this module created
+SCHEMA_VERSION = 2  # PRAGMA user_version of a database this module created
 
 T = TypeVar("T")
 Op = Callable[..., T]
@@ -46,10 +47,15 @@ SCHEMA = (
         seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, brand TEXT NOT NULL,
         path TEXT NOT NULL, method TEXT NOT NULL, status INTEGER NOT NULL,
         started_at REAL NOT NULL, duration_ms REAL NOT NULL, error INTEGER NOT NULL,
-        event_count INTEGER NOT NULL, events TEXT NOT NULL
+        event_count INTEGER NOT NULL, events TEXT NOT NULL, outcome TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS requests_by_brand ON requests (brand, started_at)",
     "CREATE INDEX IF NOT EXISTS requests_by_time ON requests (started_at)",
+)
+
+# MIGRATIONS[n - 1] takes a database from version n to n + 1.
+MIGRATIONS = (
+    "ALTER TABLE requests ADD COLUMN outcome TEXT",  # 1 -> 2: the script's outcome, listed
 )
 
 
@@ -66,9 +72,12 @@ def _create_tables(conn: sqlite3.Connection, path: Path) -> None:
             f"knows versions up to {SCHEMA_VERSION} (was it written by a newer release?)",
             reason="store_schema",
         )
-    if version < SCHEMA_VERSION:  # a new file; later versions will migrate here
+    if version == 0:  # a new file
         for statement in SCHEMA:
             conn.execute(statement)
+    for statement in MIGRATIONS[version - 1:] if version else ():
+        conn.execute(statement)
+    if version < SCHEMA_VERSION:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -222,20 +231,23 @@ def count(conn: sqlite3.Connection, now: float, key: str) -> int:
 # -- page events -------------------------------------------------------------------------------
 
 _SUMMARY_COLUMNS = (
-    "request_id, brand, path, method, status, started_at, duration_ms, error, event_count"
+    "request_id, brand, path, method, status, started_at, duration_ms, error, event_count,"
+    " outcome"
 )
 
 
 def request_row(record: RequestRecord) -> tuple[Any, ...]:
     try:
-        events = json.dumps(record.events, ensure_ascii=False, separators=(",", ":"))
+        events = record.events_json if record.events_json is not None else \
+            json.dumps(record.events, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise StoreError(
             f"the events of request {record.request_id} are not JSON: {exc}", reason="store_value"
         ) from exc
     return (
         record.request_id, record.brand, record.path, record.method, record.status,
-        record.started_at, record.duration_ms, int(record.error), record.event_count, events,
+        record.started_at, record.duration_ms, int(record.error), record.event_count,
+        record.outcome, events,
     )
 
 
@@ -244,7 +256,7 @@ def record_requests(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], prune
     retention too."""
     conn.executemany(
         f"INSERT OR REPLACE INTO requests ({_SUMMARY_COLUMNS}, events)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     if prune:
@@ -274,32 +286,40 @@ def list_requests(
     errors_only: bool,
     limit: int,
 ) -> list[RequestSummary]:
-    clauses, params = ["started_at >= ?"], [now - REQUEST_MAX_AGE_S]
+    clauses: list[str] = ["started_at >= ?"]
+    params: list[Any] = [now - REQUEST_MAX_AGE_S]
     for column in ("brand", "path", "status"):
         if filters[column] is not None:
             clauses.append(f"{column} = ?")
             params.append(filters[column])
-    if filters["before"] is not None:
-        clauses.append("started_at < ?")
-        params.append(filters["before"])
+    for key, sign in (("before", "<"), ("after", ">")):
+        cursor: Cursor | None = filters[key]
+        if cursor is not None:
+            clauses.append(f"(started_at {sign} ? OR (started_at = ? AND request_id {sign} ?))")
+            params += [cursor.started_at, cursor.started_at, cursor.request_id]
     if errors_only:
         clauses.append("error = 1")
+    order = "ASC" if filters["after"] is not None else "DESC"  # after: the oldest that follow
     rows = conn.execute(
         f"SELECT {_SUMMARY_COLUMNS} FROM requests WHERE {' AND '.join(clauses)}"
-        " ORDER BY started_at DESC, seq DESC LIMIT ?",
+        f" ORDER BY started_at {order}, request_id {order} LIMIT ?",
         (*params, max(limit, 0)),
     )
-    return [_summary(row) for row in rows]
+    summaries = [_summary(row) for row in rows]
+    return summaries[::-1] if order == "ASC" else summaries
 
 
 def _summary(row: Iterable[Any]) -> RequestSummary:
     return RequestSummary(*_summary_fields(row))
 
 
-def _summary_fields(row: Iterable[Any]) -> tuple[str, str, str, str, int, float, float, bool, int]:
+def _summary_fields(
+    row: Iterable[Any],
+) -> tuple[str, str, str, str, int, float, float, bool, int, str | None]:
     """A row of _SUMMARY_COLUMNS as RequestSummary's fields, in order."""
-    request_id, brand, path, method, status, started_at, duration_ms, error, count = row
-    return request_id, brand, path, method, status, started_at, duration_ms, bool(error), count
+    request_id, brand, path, method, status, started_at, duration_ms, error, count, outcome = row
+    return (request_id, brand, path, method, status, started_at, duration_ms, bool(error), count,
+            outcome)
 
 
 def get_request(conn: sqlite3.Connection, now: float, request_id: str) -> RequestRecord | None:

@@ -1,0 +1,1 @@
+"""Tests of funnelrun.admin, the debug window (issue 10)."""
