@@ -18,11 +18,17 @@ $(STAMP): pyproject.toml native/quickjs-ng/build.py native/quickjs-ng/bytecode.p
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# System packages the tests drive for real: Debian's Chromium for browser tests.
+# System packages the tests drive for real, each named as its command: Debian's Chromium for the
+# browser tests, Debian's redis-server for the Redis store's (the tests start their own, on a
+# free port). Only the missing ones are installed, after one apt-get update for them all.
+SYSTEM_DEPS := chromium redis-server
+
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (browser tests)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@missing=""; for name in $(SYSTEM_DEPS); do \
+	  command -v $$name >/dev/null 2>&1 || missing="$$missing $$name"; done; \
+	test -z "$$missing" || { \
+	  echo "installing$$missing (the tests drive them for real)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; }
 
 # Without a FUNNELRUN_SECRET_KEY of yours the demo makes a throwaway one, so the example's
 # cross-domain login (/continue) works; tokens made under it die with the server.
@@ -43,11 +49,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The load benchmark first (a real server under wrk: the figures to quote), then what recording
-# page events adds to a request (record on against off, under wrk), then the in-process benches
-# that explain them. DURATION, WARMUP, ROUNDS, CONNS, PIN, WORKERS and FUNNELRUN_* pass through.
-bench: $(STAMP)
+# page events adds to a request (record on against off, under wrk), then how throughput and CPU
+# per request grow with workers on SQLite and Redis (under wrk), then the in-process benches that
+# explain them. DURATION, WARMUP, ROUNDS, CONNS, PIN, WORKERS, STORES and FUNNELRUN_* pass through.
+bench: $(STAMP) system-deps
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/recording.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/run.py
 
 clean:

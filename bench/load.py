@@ -547,20 +547,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return check_arguments(parser, parser.parse_args(argv))
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, pages: bool) -> None:
-    """The options of a load run (bench/recording.py takes them too, without --pages)."""
+def add_arguments(parser: argparse.ArgumentParser, *, pages: bool, connections: str = "1,32",
+                  pin: str = "auto", workers: bool = True) -> None:
+    """The options of a load run (bench/recording.py takes them too, without --pages; bench/scale.py
+    with its own defaults for CONNS and PIN, and its own --workers)."""
     env = os.environ.get
     parser.add_argument("--duration", type=seconds, default=env("DURATION", "10"),
                         help="seconds per measured run (10)")
     parser.add_argument("--warmup", type=seconds, default=env("WARMUP", "4"),
                         help="seconds of warm-up before each run, same connections (4)")
     parser.add_argument("--connections", type=connection_counts,
-                        default=env("CONNS", "1,32"),
-                        help="keep-alive connection counts, comma-separated (1,32)")
-    parser.add_argument("--workers", type=int, default=env("WORKERS", "0"),
-                        help="funnelrun serve --workers (default: the site's setting)")
-    parser.add_argument("--pin", choices=["auto", "0", "1"], default=env("PIN", "auto"),
-                        help="auto: pin when two CPUs are available; 0: never; 1: always, or fail (auto)")
+                        default=env("CONNS", connections),
+                        help=f"keep-alive connection counts, comma-separated ({connections})")
+    if workers:
+        parser.add_argument("--workers", type=int, default=env("WORKERS", "0"),
+                            help="funnelrun serve --workers (default: the site's setting)")
+    parser.add_argument("--pin", choices=["auto", "0", "1"], default=env("PIN", pin),
+                        help=f"auto: pin when two CPUs are available; 0: never; 1: always, or fail ({pin})")
     parser.add_argument("--server-cpu", type=int, default=env("SERVER_CPU", "0"))
     parser.add_argument("--load-cpu", type=int, default=env("LOAD_CPU", "1"))
     parser.add_argument("--site", type=Path, default=env("BASELINES_SITE", str(DEFAULT_SITE)),

@@ -27,8 +27,9 @@ from funnelrun.events import PageEvents
 from funnelrun.session import Session
 from funnelrun.settings import load_settings
 from funnelrun.site import load_site
-from funnelrun.store import SQLiteStore, Store, open_store
+from funnelrun.store import Store, open_store
 from funnelrun.visit import Arrival, Visit
+from redis_server import RedisServer, redis_server_path
 
 # Low limits keep failure tests fast; production defaults are in funnelrun.settings.
 TEST_ENVIRONMENT = {
@@ -200,10 +201,11 @@ def running_server(
             process.wait(timeout=15)
 
 
-async def recorded_events(root: Path, request_id: str) -> list[dict[str, Any]]:
+async def recorded_events(root: Path, request_id: str, store_url: str | None = None
+                          ) -> list[dict[str, Any]]:
     """The page events a running `funnelrun serve` of ROOT recorded for one request, read from
-    its SQLite store (the default `[store] url`)."""
-    store = SQLiteStore(root / ".funnelrun" / "state.db")
+    its store: `store_url`, else the default SQLite file."""
+    store = open_store(store_url or "sqlite:///.funnelrun/state.db", root)
     try:
         for _ in range(500):  # the record is written just after the response is sent
             record = await store.get_request(request_id)
@@ -256,3 +258,25 @@ def printed_login_link(log_path: Path) -> str:
             return found[1]
         time.sleep(0.05)
     raise AssertionError(f"no login link in:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the whole run (tests/redis_server.py), shared: a test empties
+    it through `redis_url` rather than paying for a server of its own. Never skipped when
+    redis-server is missing, so that CI cannot pass without having run the Redis tests."""
+    if redis_server_path() is None:
+        pytest.fail("redis-server is not installed: `make test` installs Debian's redis-server")
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The shared redis-server's URL, every key gone: each test starts from an empty Redis. A
+    test that stopped the shared server and failed before starting it again leaves it down, so
+    it is brought back here rather than failing every test after it."""
+    if not redis_server.is_running():
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url

@@ -88,7 +88,7 @@ async def test_a_login_is_refused_when_a_concurrent_request_spent_the_quota(
     assert visit.session.replaces is None and visit.session.id == "S" * 27  # not regenerated
     assert visit.session.get("after") == 1  # what came after still applies
     assert warnings(visit) == [
-        ("session.setCustomer", "the login quota was spent by a concurrent request")]
+        ("session.setCustomer", "the login quota is spent (perhaps by a concurrent request)")]
 
 
 async def test_a_login_counts_against_the_clients_address(

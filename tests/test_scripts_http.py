@@ -242,6 +242,26 @@ async def test_set_customer_quota_per_ip(site):
     assert answers == ["true", "true", "true", "false"]
 
 
+async def test_set_customer_reached_by_a_computed_name_still_meets_the_quota(site):
+    """A script that does not name setCustomer is told the full quota without a store read
+    (app.py); its logins past the quota are still refused when applied."""
+    script = """
+        const call = ["set", "Customer"].join("");
+        setVariable("ok", session[call]({ email: "ann@example.test" }));
+    """
+    async with serve(site(page(script, "{{ var.ok }} {{ is_customer }}")),
+                     FUNNELRUN_SESSION_LOGIN_QUOTA_PER_IP="2") as client:
+        answers = []
+        for _ in range(3):
+            client.cookies.clear()  # a new visitor each time, from the same address
+            response = await client.get("/t")
+            answers.append(response.text.strip())
+        warnings = await client.warnings(response)
+    assert answers == ["true true", "true true", "true false"]
+    assert warnings == [("session.setCustomer",
+                         "the login quota is spent (perhaps by a concurrent request)")]
+
+
 # -- session.getToken / session.setFromToken (until the handoff issue) -------------------------
 
 

@@ -17,13 +17,13 @@ from starlette.types import Receive, Scope, Send
 from . import inbound
 from .admin import AdminAccess, DebugWindow, with_panel
 from .effects import apply_effects
-from .errors import BodyTooLarge, FunnelrunError, HandoffError
+from .errors import BodyTooLarge, FunnelrunError, HandoffError, StoreError
 from .events import PageEvents, add_source_lines, clip, request_record
 from .jsondata import utf8
 from .login_handoff import Handover, VisitHost, same_page_location, token_in_query
 from .login_quota import LoginQuota
 from .render import render_page
-from .responses import error_page, header_text, redirect
+from .responses import RETRY_AFTER_S, error_page, header_text, redirect
 from .script import ExecutorPool, ScriptJob
 from .session import Session
 from .sessions import SessionKeeper
@@ -85,6 +85,11 @@ class Funnelrun:
     async def startup(self) -> None:
         if self._store is None:
             self._store = open_store(self.settings.store.url, self.site.root, clock=self.clock)
+        try:
+            await self._store.ping()  # a store that is not there is a start-up error, not 503s
+        except StoreError:
+            await self._store.close()
+            raise
         session = self.settings.session
         self._sessions = SessionKeeper(self._store, session, clock=self.clock)
         self._login_quota = LoginQuota(self._store, per_session=session.login_quota_per_session,
@@ -122,6 +127,9 @@ class Funnelrun:
         arrival = Arrival(request=request, events=PageEvents())
         try:
             response = await self.pipeline(arrival)
+        except StoreError as exc:  # Redis down, disk full: a plain 503, a page event, a log line
+            arrival.events.error("store_unavailable", exc)
+            response = error_page(503, headers={"retry-after": str(RETRY_AFTER_S)})
         except Exception as exc:
             logger.exception("request %s failed", arrival.events.request_id)
             arrival.events.error("internal_error", exc)
@@ -243,7 +251,8 @@ class Funnelrun:
             bundle=page.bundle, request=visit.request_object, session=session.public_items(),
             session_bytes=session.total_bytes(), customer=session.customer,
             is_customer=session.is_customer,
-            login_quota=await self.login_quota.left(session, visit.client),
+            login_quota=await self.login_quota.left(session, visit.client)
+            if page.bundle.names_set_customer else self.login_quota.most,
             limits=self.settings.limits,
         )
         result = await self.executors.run(job, VisitHost(self.handover, visit))

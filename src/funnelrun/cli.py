@@ -17,9 +17,10 @@ import httpx
 
 from . import server
 from .app import create_app
-from .errors import FunnelrunError
+from .errors import FunnelrunError, StoreError
 from .settings import ADMIN_TOKEN_ENV, Settings, load_settings
 from .site import Site, check_site
+from .store import open_store, redacted_url
 from .worker import CHECK_SCRIPTS_ENV, SITE_ENV, load_site_or_report
 
 HANDOFF_OFF = (
@@ -97,6 +98,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(root)
     options = server.uvicorn_options(settings, root, reload=args.reload)
     site = load_site_or_report(root, check_syntax=not args.reload)
+    asyncio.run(_check_store(settings, root))
     os.environ[SITE_ENV] = str(root)
     if args.reload:
         os.environ[CHECK_SCRIPTS_ENV] = "1"
@@ -105,10 +107,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = _base_url(settings.server.host, settings.server.port)
     pages = sum(1 for _ in site.pages())
     print(f"funnelrun: serving {root} ({_count(len(site.brands), 'brand')}, "
-          f"{_count(pages, 'page')}) at {base}", file=sys.stderr)
+          f"{_count(pages, 'page')}) at {base}, {_count(settings.server.workers, 'worker')}, "
+          f"store {redacted_url(settings.store.url)}", file=sys.stderr)
     print(_debug_window_line(base, settings), file=sys.stderr)
     server.run(options)
     return 0
+
+
+async def _check_store(settings: Settings, root: Path) -> None:
+    """Open the store once before the workers start: one that is not there (Redis down, a
+    folder that cannot be written) stops `serve` with one clear line."""
+    try:
+        store = open_store(settings.store.url, root)
+        try:
+            await store.ping()
+        finally:
+            await store.close()
+    except StoreError as exc:
+        raise FunnelrunError(f"{root}: not serving: {exc.message}") from None
 
 
 def _debug_window_line(base: str, settings: Settings) -> str:

@@ -20,7 +20,7 @@ async def apply_effects(visit: Visit, effects: Effects, quota: LoginQuota) -> Re
                 visit.session.login(op.fields)
             else:
                 visit.events.warn("session.setCustomer",
-                                  "the login quota was spent by a concurrent request")
+                                  "the login quota is spent (perhaps by a concurrent request)")
         elif op.kind == "logout":
             if not visit.session.logout():
                 visit.events.warn("session.clearCustomer", "there was no customer to log out")

@@ -32,9 +32,14 @@ class LoginQuota:
         self.per_session = per_session
         self.per_ip = per_ip
 
+    @property
+    def most(self) -> int:
+        """The most a visitor may have left: what a script is told without asking the store."""
+        return min(self.per_session, self.per_ip)
+
     async def left(self, session: Session, client: Address | None) -> int:
         """Successful logins the visitor may still make (what a script is told)."""
-        left = min(self.per_session, self.per_ip)
+        left = self.most
         for key, limit in self._counters(session, client):
             left = min(left, limit - await self.store.count(key))
         return max(left, 0)

@@ -10,7 +10,7 @@ import pytest
 import funnelrun.store
 from funnelrun.errors import StoreError
 from funnelrun.settings import StoreSettings
-from funnelrun.store import SQLiteStore, Store, open_store, sqlite_path
+from funnelrun.store import RedisStore, SQLiteStore, Store, open_store, sqlite_path
 
 
 @pytest.mark.anyio
@@ -63,12 +63,25 @@ def test_malformed_sqlite_url_is_refused_with_the_expected_forms(url: str) -> No
     assert "sqlite:///relative/to/site.db or sqlite:////absolute/path.db" in str(caught.value)
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "url",
+    ["redis://127.0.0.1:6379/0", "rediss://:hunter2@cache.example:6380/1", "REDIS://cache"],
+)
+async def test_redis_urls_open_the_redis_store_without_showing_the_password(url: str) -> None:
+    store = open_store(url, "/site")  # connects on first use
+    try:
+        assert isinstance(store, RedisStore)
+        assert "hunter2" not in repr(store)
+    finally:
+        await store.close()
+
+
 @pytest.mark.parametrize(
     ("url", "scheme"),
     [
-        ("redis://127.0.0.1:6379/0", "redis"),
-        ("rediss://:hunter2@cache.example:6380/1", "rediss"),
         ("postgres://db/funnel", "postgres"),
+        ("memcached://:hunter2@cache.example:11211", "memcached"),
     ],
 )
 def test_other_schemes_are_unsupported(url: str, scheme: str) -> None:
@@ -76,6 +89,7 @@ def test_other_schemes_are_unsupported(url: str, scheme: str) -> None:
         open_store(url, "/site")
     message = str(caught.value)
     assert message.startswith(f"unsupported store URL scheme '{scheme}'; supported: sqlite")
+    assert "redis and rediss" in message
     assert caught.value.reason == "store_url"
     assert "hunter2" not in message
 
@@ -89,21 +103,23 @@ def test_url_without_a_scheme_is_refused() -> None:
 
 def test_public_api() -> None:
     assert sorted(funnelrun.store.__all__) == [
-        "Clock", "Cursor", "REQUEST_LIMIT", "REQUEST_MAX_AGE_S", "RequestRecord", "RequestSummary",
-        "SQLiteStore", "SaveResult", "SessionWrite", "Store", "StoredSession", "open_store",
-        "sqlite_path",
+        "Clock", "Cursor", "REQUEST_LIMIT", "REQUEST_MAX_AGE_S", "RedisStore", "RequestRecord",
+        "RequestSummary", "SQLiteStore", "SaveResult", "SessionWrite", "Store", "StoredSession",
+        "open_store", "redacted_url", "sqlite_path",
     ]
     assert (funnelrun.store.REQUEST_LIMIT, funnelrun.store.REQUEST_MAX_AGE_S) == (1000, 86400)
 
 
-def test_sqlite_store_has_every_method_of_the_protocol_with_its_signature() -> None:
+@pytest.mark.parametrize("backend", [SQLiteStore, RedisStore])
+def test_each_store_has_every_method_of_the_protocol_with_its_signature(backend: type) -> None:
     methods = [name for name, _ in inspect.getmembers(Store, inspect.iscoroutinefunction)]
     assert sorted(methods) == [
         "claim", "close", "count", "delete_session", "get_request", "increment",
-        "list_requests", "load_session", "purge", "record_request", "save_session",
+        "list_requests", "load_session", "ping", "purge", "record_request", "save_session",
+        "wait_for_requests",
     ]
     for name in methods:
-        assert inspect.iscoroutinefunction(getattr(SQLiteStore, name)), name
-        assert inspect.signature(getattr(SQLiteStore, name)) == inspect.signature(
+        assert inspect.iscoroutinefunction(getattr(backend, name)), name
+        assert inspect.signature(getattr(backend, name)) == inspect.signature(
             getattr(Store, name)
         ), name

@@ -16,12 +16,11 @@ from conftest import FakeClock
 from funnelrun.errors import StoreError
 from funnelrun.store import RequestRecord, SaveResult, SessionWrite, SQLiteStore, open_store
 from funnelrun.store import sqlite_ops as ops
+from funnelrun.store.recording import RECORD_BATCH, RECORD_DELAY_S
 from funnelrun.store.sqlite import (
     CHECKPOINT_EVERY,
     PRUNE_EVERY,
     PURGE_INTERVAL_S,
-    RECORD_BATCH,
-    RECORD_DELAY_S,
     WAL_RESTART_PAGES,
 )
 from funnelrun.store.sqlite_ops import SCHEMA_VERSION

@@ -11,7 +11,6 @@ as escaped text.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -27,7 +26,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, Router
 from starlette.types import Message, Receive, Scope, Send
 
-from ..errors import AdminQueryError
+from ..errors import AdminQueryError, StoreError
+from ..responses import RETRY_AFTER_S
 from ..site import Site
 from ..store import Cursor, RequestSummary, Store
 from ..template import Environment, TemplateSource
@@ -64,7 +64,7 @@ ASSET_TYPES = {
     "favicon.svg": "image/svg+xml",
 }
 TEMPLATES = frozenset({"layout", "requests", "request", "missing", "entered"})
-LIVE_POLL_S = 1.0  # how often a live stream asks the store for new requests
+LIVE_POLL_S = 1.0  # a live stream asks the store for new requests when woken, or this often
 LIVE_HEARTBEAT_S = 15.0  # a comment line this often, so a dead connection is noticed
 LIVE_MAX_S = 300.0  # then the stream ends; the browser's EventSource reconnects by itself
 _REQUEST_ID_CHARS = frozenset("0123456789abcdefABCDEF")
@@ -125,6 +125,13 @@ class DebugWindow:
 
         try:
             await self.router(scope, receive, send_with_headers)
+        except StoreError as exc:  # the store is down: one log line, as for a visitor's request
+            logger.error("debug window: %s: %s", scope.get("path", "?")[:200], exc.message)
+            if not started:
+                failed = Response("The debug window cannot reach the store; the server log "
+                                  "says why.", status_code=503, media_type="text/plain",
+                                  headers={"retry-after": str(RETRY_AFTER_S)})
+                await failed(scope, receive, send_with_headers)
         except Exception:  # the window's own error boundary: logged, never a traceback
             logger.exception("debug window: %s failed", scope.get("path", "?")[:200])
             if not started:
@@ -261,7 +268,11 @@ class DebugWindow:
         yield f"retry: {int(LIVE_POLL_S * 2000)}\n\n"
         started = last_sent = time.monotonic()
         while time.monotonic() - started < LIVE_MAX_S:
-            found = await self.store().list_requests(**{**arguments, "after": cursor})
+            try:
+                found = await self.store().list_requests(**{**arguments, "after": cursor})
+            except StoreError as exc:  # the store is down: the stream waits for it
+                logger.warning("debug window: live stream: %s", exc.message)
+                found = []
             if found:
                 yield "".join(_event(summary) for summary in reversed(found))
                 cursor = found[0].cursor
@@ -269,7 +280,7 @@ class DebugWindow:
             elif time.monotonic() - last_sent >= LIVE_HEARTBEAT_S:
                 yield ": still here\n\n"
                 last_sent = time.monotonic()
-            await asyncio.sleep(LIVE_POLL_S)
+            await self.store().wait_for_requests(LIVE_POLL_S)
 
 
 def with_panel(html: str, request_id: str) -> str:

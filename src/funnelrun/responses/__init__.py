@@ -16,7 +16,9 @@ ERRORS = {
     405: ("Method Not Allowed", "This page answers GET, HEAD and POST."),
     413: ("Content Too Large", "The request body is too large."),
     500: ("Internal Server Error", "Something went wrong on our side. Please try again later."),
+    503: ("Service Unavailable", "The site is unavailable for a moment. Please try again shortly."),
 }
+RETRY_AFTER_S = 5  # the Retry-After of a 503: the state store is down (app.py)
 
 
 @cache

@@ -49,10 +49,15 @@ class Bundle:
     code: str
     segments: tuple[Segment, ...]
     files: tuple[str, ...]  # every file that went in, pages first, then modules
+    # Whether the code names setCustomer: only then does a run need the visitor's login quota
+    # read from the store (app.py). A script that reaches it by a computed name is told the
+    # full quota, and its logins are still counted and refused past the quota when applied.
+    names_set_customer: bool = field(init=False, repr=False, compare=False)
     _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_starts", tuple(s.bundle_line for s in self.segments))
+        object.__setattr__(self, "names_set_customer", "setCustomer" in self.code)
 
     def position(self, line: int | None, column: int | None) -> Position | None:
         """Where bundle `line` and `column` (1-based; a UTF-8 byte column, as QuickJS counts)

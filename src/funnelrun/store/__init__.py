@@ -1,4 +1,5 @@
-"""The state store: `open_store(url, site_root)` picks the backend a store URL names."""
+"""The state store: `open_store(url, site_root)` picks the backend a store URL names: SQLite
+for one machine, Redis for several."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from funnelrun.store.base import (
     Store,
     StoredSession,
 )
+from funnelrun.store.redis import RedisStore, redacted_url
 from funnelrun.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "REQUEST_MAX_AGE_S",
     "Clock",
     "Cursor",
+    "RedisStore",
     "RequestRecord",
     "RequestSummary",
     "SQLiteStore",
@@ -34,10 +37,14 @@ __all__ = [
     "Store",
     "StoredSession",
     "open_store",
+    "redacted_url",
     "sqlite_path",
 ]
 
-SUPPORTED = "sqlite (sqlite:///relative/to/site.db or sqlite:////absolute/path.db)"
+SUPPORTED = (
+    "sqlite (sqlite:///relative/to/site.db or sqlite:////absolute/path.db), "
+    "redis and rediss (redis://[:password@]host[:port][/db])"
+)
 
 
 def open_store(url: str, site_root: str | Path, *, clock: Clock = time.time) -> Store:
@@ -45,12 +52,15 @@ def open_store(url: str, site_root: str | Path, *, clock: Clock = time.time) -> 
 
     Open it in each worker process (after forking): a store is not shared between processes.
     """
-    scheme = urlsplit(url).scheme
+    scheme = urlsplit(url).scheme.lower()
     if scheme == "sqlite":
         return SQLiteStore(sqlite_path(url, site_root), clock=clock)
+    if scheme in ("redis", "rediss"):
+        return RedisStore(url, clock=clock)
     if not scheme:
         raise StoreError(
-            f"the store URL {url!r} has no scheme; supported: {SUPPORTED}", reason="store_url"
+            f"the store URL {redacted_url(url)!r} has no scheme; supported: {SUPPORTED}",
+            reason="store_url",
         )
     # Only the scheme is named: the rest of a URL may hold a password.
     raise StoreError(

@@ -155,6 +155,17 @@ class Store(Protocol):
 
     async def get_request(self, request_id: str) -> RequestRecord | None: ...
 
+    async def wait_for_requests(self, timeout_s: float) -> None:
+        """Return when requests may have been recorded since the call, or after `timeout_s`.
+
+        For a follower of new records (the debug window's live view), which then lists them:
+        a wake-up is a hint, never a promise, so a follower also asks after each timeout."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise StoreError unless the store answers now (start-up checks it)."""
+        ...
+
     async def purge(self) -> None:
         """Remove what has expired and what retention no longer keeps.
 

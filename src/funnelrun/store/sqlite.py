@@ -21,18 +21,15 @@ from funnelrun.store.base import (
     SessionWrite,
     StoredSession,
 )
+from funnelrun.store.recording import Feed, RecordQueue
 from funnelrun.store.sqlite_ops import Op, T
 
 logger = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_S = 5.0  # how long a call waits for another process's write lock
+BUSY_TIMEOUT_S = 3.0  # how long a call waits for another process's write lock (then: 503)
 PURGE_INTERVAL_S = 60.0  # a process purges expired rows at most this often
 PURGE_BATCH = 500  # rows of each kind removed by one automatic purge
 PRUNE_EVERY = 100  # record_request calls (per process) between two per-brand retention prunes
-# Page events wait at most this long, or for this many more, to be written in one transaction:
-# one commit per request was the largest store cost under load. Reading them writes them first.
-RECORD_DELAY_S = 0.1
-RECORD_BATCH = 64
 CHECKPOINT_EVERY = 500  # writes (per process) between two WAL checkpoints on the store thread
 WAL_RESTART_PAGES = 2000  # a log this long is checkpointed holding writers off (they wait)
 WAL_BACKSTOP_PAGES = 8000  # should the thread fall behind, the loop's connection checkpoints
@@ -72,9 +69,10 @@ class SQLiteStore:
         self._next_purge = clock()
         self._records = 0
         self._writes = 0
-        self._pending: list[tuple[Any, ...]] = []  # request rows not written yet
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._feed = Feed()  # only this process's records wake it: others' are found by polling
+        self._queue: RecordQueue[tuple[Any, ...]] = RecordQueue(
+            self._write_rows, where=str(self.path), feed=self._feed
+        )
         _make_folder(self.path)
         try:
             self._conn: sqlite3.Connection | None = _open_loop_connection(
@@ -119,39 +117,19 @@ class SQLiteStore:
     # -- page events -------------------------------------------------------------------------
 
     async def record_request(self, record: RequestRecord) -> None:
-        """Queue the record: it is written with others within RECORD_DELAY_S (a StoreError of
-        that write is logged), or at once when RECORD_BATCH are waiting, before any read of
-        page events, and at close."""
+        """Queue the record: see `RecordQueue` for when it is written."""
         if self._conn is None:
             raise StoreError(f"the store on {self.path} is closed", reason="store_closed")
-        self._pending.append(ops.request_row(record))
-        if len(self._pending) >= RECORD_BATCH:
-            await self._write_pending()
-        elif self._flush_handle is None:
-            loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(RECORD_DELAY_S, self._flush_later)
+        await self._queue.add(ops.request_row(record))
 
-    def _flush_later(self) -> None:
-        self._flush_handle = None
-        task = asyncio.ensure_future(self._write_pending(log_failure=True))
-        self._flushes.add(task)
-        task.add_done_callback(self._flushes.discard)
-
-    async def _write_pending(self, *, log_failure: bool = False) -> None:
-        rows, self._pending = self._pending, []
-        if not rows or self._conn is None:
-            return
+    async def _write_rows(self, rows: list[tuple[Any, ...]]) -> None:
         before = self._records
         self._records += len(rows)
         prune = before // PRUNE_EVERY != self._records // PRUNE_EVERY
-        try:
-            await self._run_write(self._clock(), ops.in_transaction, ops.record_requests, rows,
-                                  prune)
-        except StoreError:
-            if not log_failure:
-                raise
-            logger.warning("page events of %d requests not recorded in %s", len(rows), self.path,
-                           exc_info=True)
+        await self._run_write(self._clock(), ops.in_transaction, ops.record_requests, rows, prune)
+
+    async def wait_for_requests(self, timeout_s: float) -> None:
+        await self._feed.wait(timeout_s)
 
     async def list_requests(
         self,
@@ -166,29 +144,28 @@ class SQLiteStore:
     ) -> list[RequestSummary]:
         filters = {"brand": brand, "path": path, "status": status, "before": before,
                    "after": after}
-        await self._write_pending()
+        await self._queue.flush()
         return await self._run(ops.list_requests, self._clock(), filters, errors_only, limit)
 
     async def get_request(self, request_id: str) -> RequestRecord | None:
-        await self._write_pending()
+        await self._queue.flush()
         return await self._run(ops.get_request, self._clock(), request_id)
+
+    async def ping(self) -> None:
+        await self._run(ops.ping)
 
     # -- upkeep ------------------------------------------------------------------------------
 
     async def purge(self) -> None:
-        await self._write_pending()
+        await self._queue.flush()
         now = self._clock()
         await self._run_on_thread(ops.in_transaction, ops.prune_all_brands)
         while await self._run_on_thread(ops.in_transaction, ops.purge_batch, now, PURGE_BATCH):
             pass
 
     async def close(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
         if self._conn is not None:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
-            await self._write_pending(log_failure=True)
+            await self._queue.close()
         conn, self._conn = self._conn, None
         if conn is None:
             return

@@ -20,6 +20,7 @@ from funnelrun.store.base import (
     SessionWrite,
     StoredSession,
 )
+from funnelrun.store.recording import events_json
 
 SCHEMA_VERSION = 2  # PRAGMA user_version of a database this module created
 
@@ -237,13 +238,7 @@ _SUMMARY_COLUMNS = (
 
 
 def request_row(record: RequestRecord) -> tuple[Any, ...]:
-    try:
-        events = record.events_json if record.events_json is not None else \
-            json.dumps(record.events, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise StoreError(
-            f"the events of request {record.request_id} are not JSON: {exc}", reason="store_value"
-        ) from exc
+    events = events_json(record)
     return (
         record.request_id, record.brand, record.path, record.method, record.status,
         record.started_at, record.duration_ms, int(record.error), record.event_count,
@@ -330,6 +325,10 @@ def get_request(conn: sqlite3.Connection, now: float, request_id: str) -> Reques
     if row is None:
         return None
     return RequestRecord(*_summary_fields(row[:-1]), events=json.loads(row[-1]))
+
+
+def ping(conn: sqlite3.Connection) -> None:
+    conn.execute("SELECT count(*) FROM sessions").fetchone()
 
 
 def checkpoint_wal(conn: sqlite3.Connection, restart_pages: int) -> None:
