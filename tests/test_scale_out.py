@@ -186,3 +186,15 @@ async def test_two_servers_on_one_redis_are_one_site(
         assert shown.status_code == 200
         ids = {request["request_id"] for request in listed.json()["requests"]}
         assert {spent.headers["x-request-id"], replay.headers["x-request-id"]} <= ids
+
+        # The live view of one machine follows what the other serves (woken by pub/sub).
+        async with httpx.AsyncClient(base_url=base_two, headers=admin, timeout=30) as window, \
+                window.stream("GET", "/_funnelrun/api/live", params={"path": "/me"}) as live:
+            lines = live.aiter_lines()
+            assert (await anext(lines)).startswith("retry:")
+            async with one.client() as visitor:
+                served_id = (await visitor.get("/me")).headers["x-request-id"]
+            async with asyncio.timeout(10):
+                async for line in lines:
+                    if line.startswith("data:") and served_id in line:
+                        break
