@@ -2,7 +2,9 @@
 under 0.5 ms), an empty script for comparison, and where the time goes.
 
 The typical script is bench/typical_script.js: 3 session reads, 2 writes, four setVariable
-calls (one an object with a 20-item array), a cookie and two console.log calls.
+calls (one an object with a 20-item array), a cookie and two console.log calls. In process
+only, bench/schema_script.js: a signup form validated with `Schema` (which a run loads only
+when its code names it).
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ REQUEST = {
     "ip6": "", "is_mobile": False, "is_tablet": False, "route_params": {},
 }
 SESSION = {"visits": 41, "utm_source": "mail", "cart": {"items": [{"sku": "a", "qty": 1}]}}
+FORM = {"email": "ann@example.com", "name": "Ann", "age": "42", "plan": "", "newsletter": "1"}
 
 
-def job(code: str) -> ScriptJob:
+def job(code: str, request: dict[str, Any] = REQUEST) -> ScriptJob:
     source = f'<script scope="backend">\n{code}</script>'
     bundle = build_bundle([("pages/bench.html", find_backend_scripts(source))], lambda _: None)
-    return ScriptJob(bundle, REQUEST, session=SESSION, session_bytes=200)
+    return ScriptJob(bundle, request, session=SESSION, session_bytes=200)
 
 
 async def through_pool(pool: ExecutorPool, script: ScriptJob, rounds: int,
@@ -92,6 +95,8 @@ async def measure(rounds: int) -> dict[str, Any]:
     figures["prepare_ms"] = prepare_cost()
     figures["typical_in_process_ms"] = in_process_cost(typical)
     figures["empty_in_process_ms"] = in_process_cost(empty)
+    form = job((HERE / "schema_script.js").read_text(), {**REQUEST, "method": "POST", "body": FORM})
+    figures["schema_in_process_ms"] = in_process_cost(form)
     return figures
 
 
@@ -104,7 +109,8 @@ def main() -> dict[str, Any]:
               f"pipe + validation {stage['median'] - engine['median']:.3f} ms)")
     print(f"next context (make + free + prelude), after each run: {figures['prepare_ms']:.3f} ms")
     print(f"engine.run in process: typical {figures['typical_in_process_ms']:.3f} ms, "
-          f"empty {figures['empty_in_process_ms']:.3f} ms")
+          f"empty {figures['empty_in_process_ms']:.3f} ms, "
+          f"signup form with Schema {figures['schema_in_process_ms']:.3f} ms")
     return figures
 
 

@@ -257,3 +257,53 @@ async def test_json_endpoint(example):
         response = await client.get("/api/status")
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"ok": True, "customer": None, "visits": 1}
+
+
+async def test_signup_speaks_english_then_french_once_asked(example):
+    async with serve(example) as client:
+        english = await client.get("/signup")
+        french = await client.get("/signup?hl=fr")
+        still_french = await client.get("/signup")  # kept in the session
+        ignored = await client.get("/signup?hl=<b>")  # not a language of the brand: no change
+    assert '<html lang="en">' in english.text and "Start your free trial" in english.text
+    assert "Fourteen days of Acme Pro, no card needed." in english.text
+    assert '<html lang="fr">' in french.text and "Commencez votre essai gratuit" in french.text
+    assert "Quatorze jours de Acme Pro" in still_french.text
+    assert "Commencez votre essai gratuit" in ignored.text
+
+
+async def test_signup_follows_the_browsers_language(example):
+    async with serve(example) as client:
+        page = await client.get("/signup", headers={"accept-language": "fr-CA,fr;q=0.9,en;q=0.5"})
+    assert "Commencer mon essai" in page.text
+
+
+async def test_signup_form_errors_come_back_with_what_was_typed(example):
+    async with serve(example) as client:
+        await client.get("/signup?hl=fr")
+        page = await client.post("/signup", data={"name": "A", "email": "ann@", "plan": "gold"})
+    assert page.status_code == 422
+    errors = re.search(r'id="errors">(.*?)</div>', page.text, re.S)
+    assert errors, page.text
+    assert "Merci de vérifier le formulaire" in errors.group(1)
+    assert [item for item in re.findall(r"<li>(.*?)</li>", errors.group(1))] == [
+        "Votre nom must be at least 2 characters",
+        "E-mail must be a valid email address",
+        "Formule must be one of: basic, pro",
+    ]
+    assert 'value="A"' in page.text and 'value="ann@"' in page.text
+
+
+async def test_signup_stores_the_validated_form_and_thanks_in_the_language(example):
+    async with serve(example) as client:
+        await client.get("/signup?hl=fr")
+        done = await client.post("/signup", data={"name": "Ann", "email": "ann@example.test",
+                                                  "plan": "pro", "newsletter": "1",
+                                                  "admin": "true"})
+        assert (done.status_code, done.headers["location"]) == (303, "/signup?done=1")
+        thanks = await client.get(done.headers["location"])
+        events = await client.events(done)
+    assert "Bienvenue, Ann ! Votre essai Pro a commencé." in thanks.text
+    script = next(event for event in events if event["type"] == "script")
+    assert script["outcome"] == "ok"
+    assert [entry["text"] for entry in script["console"]] == ["signed up ann@example.test on pro"]

@@ -16,10 +16,12 @@ from starlette.types import Receive, Scope, Send
 
 from . import inbound
 from .admin import AdminAccess, DebugWindow, with_panel
+from .device import device_of, load_device_rules
 from .effects import apply_effects
 from .errors import BodyTooLarge, FunnelrunError, HandoffError, StoreError
 from .events import PageEvents, add_source_lines, clip, request_record
 from .jsondata import utf8
+from .language import visit_language
 from .login_handoff import Handover, VisitHost, same_page_location, token_in_query
 from .login_quota import LoginQuota
 from .render import render_page
@@ -30,6 +32,7 @@ from .sessions import SessionKeeper
 from .settings import Settings
 from .site import Site
 from .store import Clock, Store, open_store
+from .tracking import note_click_id
 from .visit import Arrival, Visit
 
 logger = logging.getLogger("funnelrun")
@@ -97,6 +100,9 @@ class Funnelrun:
         self._handover = Handover(self.settings.secret_key_bytes(), self._store, self.clock)
         if any(page.bundle is not None for page in self.site.pages()):
             await self.executors.start()
+        if any(".device" in text for brand in self.site.brands.values()
+               for text in brand.texts.values()):
+            load_device_rules()  # ~0.1 s now, rather than in the first visitor's request
 
     async def shutdown(self) -> None:
         await self.executors.close()
@@ -148,6 +154,7 @@ class Funnelrun:
         response = (
             await self.load_session(visit)  # 3. session (created lazily on first write)
             or await self.hand_over(visit)  # 2. ?ef_session= login handoff (needs the session)
+            or self.note_click(visit)  # ?click_id= into the session, on first sight
             or self.check_access(visit)  # 4. requires_login
             or await self.run_script(visit)  # 5-6. backend script and its effects
             or self.render(visit)  # 7. template
@@ -227,6 +234,10 @@ class Funnelrun:
         path = (scope.get("raw_path") or visit.request.url.path.encode()).decode("latin-1")
         return redirect(same_page_location(path, rest), 303)
 
+    def note_click(self, visit: Visit) -> Response | None:
+        note_click_id(visit.session, visit.request_object["query"], visit.events)
+        return None
+
     def check_access(self, visit: Visit) -> Response | None:
         front = visit.page.source.front_matter
         if not front.requires_login:
@@ -247,13 +258,17 @@ class Funnelrun:
             return None
         if page.bundle is None:
             return None
+        request = visit.request_object
+        if page.bundle.names_device:  # a User-Agent parse only for scripts that read it
+            request = {**request, "device": device_of(request)}
         job = ScriptJob(
-            bundle=page.bundle, request=visit.request_object, session=session.public_items(),
+            bundle=page.bundle, request=request, session=session.public_items(),
             session_bytes=session.total_bytes(), customer=session.customer,
             is_customer=session.is_customer,
             login_quota=await self.login_quota.left(session, visit.client)
             if page.bundle.names_set_customer else self.login_quota.most,
-            limits=self.settings.limits,
+            limits=self.settings.limits, brand=visit.brand.settings.public(),
+            i18n=visit_language(visit).script_config(page.bundle.dictionary_keys),
         )
         result = await self.executors.run(job, VisitHost(self.handover, visit))
         visit.events.script(result)
@@ -261,7 +276,7 @@ class Funnelrun:
 
     def render(self, visit: Visit) -> Response:
         try:
-            html = render_page(visit)
+            html = render_page(visit, self.clock())
         except FunnelrunError as exc:
             visit.events.error("template_error", exc)
             return error_page(500)

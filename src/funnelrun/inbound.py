@@ -28,6 +28,11 @@ _TABLET = re.compile(r"iPad|Tablet|Kindle|Silk/|PlayBook|Nexus (?:7|9|10)|SM-T\d
 _MOBILE = re.compile(r"Mobi|iPhone|iPod|Windows Phone|BlackBerry|BB10|Opera Mini|IEMobile|webOS",
                      re.IGNORECASE)
 
+# `request.referer`: browsers send at most this much (Chrome cuts a longer referrer to its
+# origin); a longer header is no browser's and reads as "".
+MAX_REFERER_CHARS = 4096
+_CONTROL_CHARS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])  # for str.translate: removed
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -105,10 +110,12 @@ def request_object(
     client: Address | None,
     route_params: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The `request` object scripts and templates see (SPEC §3.2)."""
+    """The `request` object scripts and templates see (SPEC §3.2), with `referer` and its
+    alias `referrer` (script-library §2.8)."""
     user_agent = headers.get("user-agent", "")
     is_mobile, is_tablet = device(user_agent)
     ip, ip6 = ip_fields(client)
+    referer = referer_text(headers.get("referer"))
     return {
         "method": method,
         "path": path,
@@ -121,7 +128,17 @@ def request_object(
         "is_mobile": is_mobile,
         "is_tablet": is_tablet,
         "route_params": dict(route_params),
+        "referer": referer,
+        "referrer": referer,
     }
+
+
+def referer_text(header: str | None) -> str:
+    """The Referer header without control characters; "" when missing or over
+    MAX_REFERER_CHARS."""
+    if not header or len(header) > MAX_REFERER_CHARS:
+        return ""
+    return header.translate(_CONTROL_CHARS).strip()
 
 
 def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:

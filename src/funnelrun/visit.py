@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .events import PageEvents
+from .i18n import Translator
 from .inbound import Address
 from .script import CookieEffect
 from .session import Session
@@ -42,6 +43,7 @@ class Visit:
     cookies: list[CookieEffect] = field(default_factory=list)  # sent with any response
     variables: dict[str, Any] = field(default_factory=dict)  # from setVariable
     private: bool = False  # the response carries an admin's panel: never cached
+    translator: Translator | None = None  # its language, once resolved (funnelrun.language)
 
     @property
     def request(self) -> Request:

@@ -286,3 +286,15 @@ def test_a_later_block_reads_slash_as_the_brackets_earlier_blocks_opened_say() -
               '</script>')
     with pytest.raises(ScriptSyntaxError, match="closes a bracket this script never opened"):
         build_bundle([(PAGE, find_backend_scripts(source))], resolver({}))
+
+
+@pytest.mark.parametrize(("code", "modules", "says"), [
+    ("setVariable('t', request.device.type);", {}, True),
+    ("const {device} = request;", {}, True),
+    ('import { kind } from "d"; setVariable("k", kind());', {"d": "export const kind = () => "
+                                                                  "request.device.type;"}, True),
+    ("setVariable('m', request.is_mobile);", {}, False),
+])
+def test_a_bundle_knows_whether_its_code_says_device(code, modules, says) -> None:
+    """Only then does a run get `request.device` (parsed from the User-Agent)."""
+    assert page_job(code, modules=modules).bundle.names_device is says

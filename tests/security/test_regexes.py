@@ -12,7 +12,9 @@ import importlib
 import pkgutil
 import re
 import time
+from pathlib import Path
 
+import _quickjs
 import pytest
 
 import funnelrun
@@ -38,6 +40,7 @@ VISITOR = {
     ("funnelrun.script.redirects", "_SCHEME"): ("redirect targets from the request", "match"),
     ("funnelrun.script.redirects", "_AUTHORITY_END"): ("redirect targets, likewise", "search"),
     ("funnelrun.server_log", "_UNSAFE"): ("log messages holding visitor text", "sub"),
+    ("funnelrun.tracking", "_CLICK_ID"): ("the click_id query parameter", "fullmatch"),
     ("funnelrun.template.filters", "_DATE_TOKEN"): ("a date format from the request", "sub"),
     ("funnelrun.template.filters", "_WORD"): ("values printed through | title", "sub"),
     ("funnelrun.template.values", "_NUMBER_TEXT"): ("values converted to numbers", "fullmatch"),
@@ -47,6 +50,7 @@ VISITOR = {
 # Patterns that read only files of the site (templates, scripts, TOML), or the messages of
 # parsers reading them.
 AUTHOR_ONLY = {
+    "funnelrun.script.bundle",  # which translation functions a page's script names
     "funnelrun.script.extract", "funnelrun.script.jslex", "funnelrun.script.modules",
     "funnelrun.site.brand", "funnelrun.site.loader", "funnelrun.site.pages",
     "funnelrun.site.routes", "funnelrun.site.tomltext", "funnelrun.template.lexer",
@@ -117,3 +121,42 @@ def test_the_method_catches_a_quadratic_pattern():
     """The device check's old lookahead is found with the same method."""
     old = re.compile(r"Android(?!.*Mobile)", re.IGNORECASE)
     assert superlinear(*growth(old.search, "Android", "Mobile"))
+
+
+# -- the sandbox's own patterns -------------------------------------------------------------------
+
+# Regular expression literals of schema.js (`Schema.string().email()`, `.url()`), which see what
+# a form posts. schema.js caps the text's length before applying them (254 and 2048 characters),
+# and they are linear besides: checked here without the caps, in QuickJS, as the Python ones are.
+# A new literal in schema.js fails the inventory until it is listed. (A script's own
+# `.pattern(regex)` is the script author's, bounded by the script's CPU limit.)
+SCHEMA_JS = Path(funnelrun.__file__).parent / "script" / "schema.js"
+JS_VISITOR = {
+    "EMAIL_PATTERN": "emails posted to a field with .email()",
+    "URL_PATTERN": "URLs posted to a field with .url()",
+}
+JS_ATOMS = [*(atom for atom in ATOMS if "\ud800" not in atom),  # no surrogate into QuickJS
+            "a@", "@a", "a@b.", "a@b", ".a", "a..", "https://", "http://a", "http://a:",
+            "http://a/", "http://[", "http://[1", "a:1", "#", "?"]
+
+
+def js_patterns() -> dict[str, str]:
+    source = SCHEMA_JS.read_text(encoding="utf-8")
+    literals = re.findall(r"=\s*/(?![/*])", source)
+    named = dict(re.findall(r"^\s*const (\w+) = (/.+/[a-z]*);$", source, re.MULTILINE))
+    assert len(named) == len(literals), "write each regular expression as `const NAME = /.../;`"
+    return named
+
+
+def test_every_pattern_of_the_sandbox_is_audited():
+    assert set(js_patterns()) == set(JS_VISITOR)
+
+
+@pytest.mark.parametrize("name", sorted(JS_VISITOR))
+def test_a_pattern_of_the_sandbox_is_linear_on_adversarial_input(name):
+    context = _quickjs.Context()
+    apply = context.eval(f"(function (re) {{ return (text) => re.exec(text) !== null; }})"
+                         f"({js_patterns()[name]})")
+    slow = [(atom, tail, times) for atom in JS_ATOMS for tail in TAILS
+            if superlinear(*(times := growth(apply, atom, tail)))]
+    assert slow == [], f"{name} grows faster than its input: {slow[:3]}"

@@ -49,7 +49,8 @@ def test_unknown_key_is_named_with_its_line(tmp_path):
         load_brand_settings(folder, "brands/acme/brand.toml")
     assert caught.value.headline() == (
         "brands/acme/brand.toml:2:1: unknown brand.toml key 'domain' (did you mean 'domains'?); "
-        "expected one of default, domains, name, variables"
+        "expected one of code, currency, default, domains, i18n, mbg_days, name, support_email, "
+        "support_phone, timezone, variables"
     )
 
 
@@ -71,3 +72,54 @@ def test_brand_folder_name_must_be_an_id(tmp_path):
     folder.mkdir()
     with pytest.raises(SiteError, match="brand folder name 'bad name'"):
         load_brand_settings(folder, "brands/bad name")
+
+
+# -- brand.* settings (script-library §2.8) ---------------------------------------------------
+
+
+def test_brand_settings_are_read_and_shown_as_brand(tmp_path):
+    folder = write_brand(tmp_path, """
+name = "Acme"
+code = "ACM"
+currency = "eur"
+timezone = "Europe/Bucharest"
+support_email = "help@acme.test"
+support_phone = "+40 21 000 0000"
+mbg_days = 60
+""")
+    brand = load_brand_settings(folder, "brands/acme/brand.toml")
+    assert brand.public() == {
+        "id": "acme", "name": "Acme", "code": "ACM", "currency": "EUR",
+        "timezone": "Europe/Bucharest", "support_email": "help@acme.test",
+        "support_phone": "+40 21 000 0000", "mbg_days": 60,
+    }
+
+
+def test_brand_settings_have_defaults(tmp_path):
+    brand = load_brand_settings(write_brand(tmp_path, 'name = "Acme"\n'), "brands/acme")
+    assert brand.public() == {
+        "id": "acme", "name": "Acme", "code": "", "currency": "", "timezone": "UTC",
+        "support_email": "", "support_phone": "", "mbg_days": None,
+    }
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('currency = "dollars"',
+     "'currency' must be a 3-letter ISO 4217 code such as 'USD', got 'dollars'"),
+    ('currency = "€"', "'currency' must be a 3-letter ISO 4217 code such as 'USD', got '€'"),
+    ('timezone = "Mars/Base"',
+     "'timezone' must be an IANA time zone name such as 'Europe/Berlin' or 'UTC', got 'Mars/Base'"),
+    ('timezone = "../../etc/passwd"',
+     "'timezone' must be an IANA time zone name such as 'Europe/Berlin' or 'UTC', got "
+     "'../../etc/passwd'"),
+    ("mbg_days = -1", "'mbg_days' must be a whole number of days from 0 to 3650, got -1"),
+    ("mbg_days = 99999", "'mbg_days' must be a whole number of days from 0 to 3650, got 99999"),
+    ("mbg_days = true", "'mbg_days' must be a whole number of days from 0 to 3650, got True"),
+    ("mbg_days = 1.5", "'mbg_days' must be an integer, not a number"),
+    ("support_email = 1", "'support_email' must be a string, not an integer"),
+])
+def test_brand_settings_are_checked(tmp_path, line, message):
+    folder = write_brand(tmp_path, f'name = "Acme"\n{line}\n')
+    with pytest.raises(SiteError) as caught:
+        load_brand_settings(folder, "brands/acme/brand.toml")
+    assert caught.value.headline() == f"brands/acme/brand.toml:2:1: {message}"

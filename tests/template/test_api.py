@@ -12,7 +12,7 @@ from funnelrun.template import Environment, Template, TemplateSource
 def test_public_names():
     assert sorted(template.__all__) == sorted([
         "FILTERS", "UNDEFINED", "Environment", "Loader", "SessionItems", "Template",
-        "TemplateSource", "Token", "lex", "parse",
+        "TemplateSource", "Token", "Translator", "lex", "parse",
     ])
     for name in template.__all__:
         assert hasattr(template, name)
@@ -29,7 +29,8 @@ def test_signatures():
     )
     assert str(inspect.signature(Template.render)) == (
         "(self, context: 'Mapping[str, Any] | None' = None, *, "
-        "session: 'SessionItems | None' = None) -> 'str'"
+        "session: 'SessionItems | None' = None, translator: 'Translator | None' = None) "
+        "-> 'str'"
     )
 
 

@@ -53,19 +53,22 @@ def test_filter_argument_counts_are_checked():
 
 def test_unknown_function_lists_the_known_ones():
     err = error("{{ foo('x') }}")
-    assert err.message == "unknown function 'foo'; known functions: dump, getSessionItem"
+    assert err.message == ("unknown function 'foo'; known functions: dump, getSessionItem, t, "
+                           "locales, defaultLocale, getResolvedLanguage, getTranslations")
     assert (err.line, err.column) == (1, 4)
 
 
 def test_method_calls_are_unknown_functions():
     assert error("{{ user.name.toUpperCase() }}").message == (
-        "unknown function 'user.name.toUpperCase'; known functions: dump, getSessionItem"
+        "unknown function 'user.name.toUpperCase'; known functions: dump, getSessionItem, t, "
+        "locales, defaultLocale, getResolvedLanguage, getTranslations"
     )
 
 
 def test_calling_a_computed_value_is_refused():
     assert error("{{ (a)[0]() }}").message == (
-        "only built-in functions can be called; known functions: dump, getSessionItem"
+        "only built-in functions can be called; known functions: dump, getSessionItem, t, "
+        "locales, defaultLocale, getResolvedLanguage, getTranslations"
     )
 
 

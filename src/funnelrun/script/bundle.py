@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from dataclasses import dataclass, field
 
 from ..errors import Position, ScriptImportError
 from .extract import ScriptBlock
-from .jsgrammar import NOTHING_OPEN
+from .jsgrammar import NOTHING_OPEN, Token
+from .jslex import tokenize
 from .modules import DEFAULT_EXPORT, Import, ModuleLoader, ModuleResolver, Unit, parse_unit
+
+# The script functions that read the run's dictionary (README "Translations"), as words, and
+# those of them that take a key first.
+_DICTIONARY_READERS = re.compile(r"(?<![\w$])(?:t|getTranslations?)(?![\w$])")
+KEY_READERS = frozenset({"t", "getTranslation"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +60,22 @@ class Bundle:
     # read from the store (app.py). A script that reaches it by a computed name is told the
     # full quota, and its logins are still counted and refused past the quota when applied.
     names_set_customer: bool = field(init=False, repr=False, compare=False)
+    # Likewise what a run needs of the dictionary (parsing it is what translations cost a
+    # run): the keys of `t("…")` and `getTranslation("…")` when those calls are all the code
+    # says of t, getTranslation and getTranslations, even in strings and comments; None (all
+    # of it) when it says more. A script reaching them by a computed name that does not spell
+    # them finds the dictionary empty.
+    dictionary_keys: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    # Whether the code says "device": only then does `request.device` go in, parsed from the
+    # User-Agent (app.py); a script reaching it by a computed name finds it undefined.
+    names_device: bool = field(init=False, repr=False, compare=False)
     _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_starts", tuple(s.bundle_line for s in self.segments))
         object.__setattr__(self, "names_set_customer", "setCustomer" in self.code)
+        object.__setattr__(self, "names_device", "device" in self.code)
+        object.__setattr__(self, "dictionary_keys", _dictionary_keys(self.code))
 
     def position(self, line: int | None, column: int | None) -> Position | None:
         """Where bundle `line` and `column` (1-based; a UTF-8 byte column, as QuickJS counts)
@@ -80,12 +98,55 @@ class Bundle:
             column += segment.column_offset
         return Position(segment.filename, segment.line + line - segment.bundle_line, column)
 
+    def literal_calls(self, names: frozenset[str]) -> list[tuple[str, Position]]:
+        """The string literals given as first argument to a function of `names` called by
+        its plain name (`t("hero.title")`, `t('a', {…})`; not `x.t("a")`, nor a string with
+        escapes), with where each is written: `funnelrun check` looks the keys up."""
+        found: list[tuple[str, Position]] = []
+        for _, literal in _literal_calls(tokenize(self.code), names):
+            position = self._offset_position(literal.start)
+            if position is not None:
+                found.append((literal.text[1:-1], position))
+        return found
+
+    def _offset_position(self, offset: int) -> Position | None:
+        line_start = self.code.rfind("\n", 0, offset) + 1
+        line = self.code.count("\n", 0, offset) + 1
+        return self.position(line, len(self.code[line_start:offset].encode()) + 1)
+
     def _line(self, line: int) -> str:
         lines = self.code.split("\n", line)
         return lines[line - 1] if len(lines) >= line else ""
 
     def _char_column(self, line: int, column: int) -> int:
         return len(self._line(line).encode()[:column - 1].decode(errors="ignore")) + 1
+
+
+def _literal_calls(tokens: list[Token], names: frozenset[str]) -> list[tuple[Token, Token]]:
+    """(name, string) for each call of a function of `names` by its plain name whose first
+    argument is a string literal without escapes: `t("a")`, `t('a', {…})`; not `x.t("a")`."""
+    found = []
+    for at, token in enumerate(tokens[:-3]):
+        opening, literal, after = tokens[at + 1:at + 4]
+        text = literal.text
+        if (token.kind == "name" and token.text in names
+                and not (at and tokens[at - 1].text in (".", "?."))
+                and opening.text == "(" and literal.kind == "string"
+                and after.text in (")", ",")
+                and len(text) >= 2 and text[-1] == text[0] and "\\" not in text):
+            found.append((token, literal))
+    return found
+
+
+def _dictionary_keys(code: str) -> frozenset[str] | None:
+    """What a run of `code` needs of the dictionary (see Bundle.dictionary_keys)."""
+    mentions = {match.start() for match in _DICTIONARY_READERS.finditer(code)}
+    if not mentions:
+        return frozenset()
+    calls = _literal_calls(tokenize(code), KEY_READERS)
+    if mentions != {name.start for name, _ in calls}:
+        return None
+    return frozenset(literal.text[1:-1] for _, literal in calls)
 
 
 def build_bundle(parts: list[tuple[str, list[ScriptBlock]]],

@@ -36,6 +36,10 @@ class ScriptJob:
     is_customer: bool = False
     login_quota: int = DEFAULT_LOGIN_QUOTA  # successful setCustomer calls still allowed
     limits: LimitSettings | None = None
+    brand: Mapping[str, Any] | None = None  # the `brand` global: id, name, settings (brand.toml)
+    # The run's language, locales and perhaps dictionary: JSON text, made once per brand and
+    # language (funnelrun.i18n.Translator.script_config), spliced into the configuration.
+    i18n: str = "null"
     _texts: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -53,16 +57,18 @@ class ScriptJob:
     def config(self) -> str:
         """The prelude's start configuration (JSON text)."""
         try:
-            return json.dumps({
+            text = json.dumps({
                 "request": self.request,
                 "session": self._texts,
                 "session_bytes": self.session_bytes,
                 "customer": self.customer,
                 "is_customer": self.is_customer,
                 "login_quota": self.login_quota,
+                "brand": self.brand,
             }, allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise ScriptEngineError(f"the script's globals are not JSON data: {exc}") from exc
+        return f'{text[:-1]},"i18n":{self.i18n}}}'
 
 
 class ScriptFailure(ScriptError):

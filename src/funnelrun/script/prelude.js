@@ -20,6 +20,7 @@
   const uncurry = (fn) => Function.prototype.bind.call(Function.prototype.call, fn);
   const then = uncurry(P.prototype.then), exec = uncurry(RegExp.prototype.exec);
   const indexOf = uncurry(Str.prototype.indexOf), slice = uncurry(Str.prototype.slice);
+  const charCode = uncurry(Str.prototype.charCodeAt);
   const isError = uncurry(O.prototype.isPrototypeOf), symbolText = uncurry(Symbol.prototype.toString);
   const join = uncurry(Array.prototype.join);
   // Arrays without a prototype: index writes cannot reach setters put on Array.prototype.
@@ -193,7 +194,12 @@
   }
 
   function set(key, value) {
-    guard("session.set");
+    return setAs("session.set", key, value);
+  }
+
+  // session.set under the name of the call that made it (warnings name that call).
+  function setAs(call, key, value) {
+    guard(call);
     let refusal = keyRefusal(key), text = null, total = bytes;
     if (refusal === null && value !== null) {
       text = toJson(value);
@@ -208,12 +214,48 @@
     if (refusal === null && text !== null && total > rules.max_session) {
       refusal = "session would be " + total + " bytes; the limit is " + rules.max_session;
     }
-    if (refusal !== null) return warn("session.set", refusal, false);
+    if (refusal !== null) return warn(call, refusal, false);
     bytes = total;
     writes[key] = text;
     // The value's JSON text goes in as it is: not escaped into a string and parsed twice.
     record('{"op":"session.set","key":' + stringify(key) + ',"value":' + (text === null ? "null" : text) + "}");
     return true;
+  }
+
+  // -- script aliases (script-library §2.8) ------------------------------------------------------
+
+  // Session items, shared with the template's @setSessionItem: the session key is `custom_` and
+  // the key's A-Z a-z 0-9 _ characters (funnelrun.session.sanitize_item_key), written as
+  // session.set writes (undefined, like null, deletes).
+  function itemKey(key) {
+    const text = Str(key);
+    let kept = "";
+    for (let i = 0; i < text.length; i++) {
+      const c = charCode(text, i);
+      if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) kept += text[i];
+    }
+    return "custom_" + kept;
+  }
+
+  function setSessionItem(key, value) {
+    return setAs("setSessionItem", itemKey(key), value === undefined ? null : value);
+  }
+
+  function clearSessionItem(key) {
+    return setAs("clearSessionItem", itemKey(key), null);
+  }
+
+  function getSessionItem(key) {
+    const name = itemKey(key), refusal = keyRefusal(name), text = refusal === null ? current(name) : null;
+    if (refusal !== null) warn("getSessionItem", refusal);
+    return text === null ? "" : parse(text);
+  }
+
+  // Always an object: '' for each field without a customer.
+  function getUser() {
+    const field = (key) => customer !== null && hasOwn(customer, key) && typeof customer[key] === "string"
+      ? customer[key] : "";
+    return { name: field("name"), email: field("email") };
   }
 
   function setCustomer(fields) {
@@ -345,6 +387,72 @@
     };
   }
 
+  // -- translations (README "Translations") ----------------------------------------------------
+  // Answered from the run's configuration, with no host call: the resolved language, the
+  // brand's codes and default, and the entries of the dictionary the script can ask for
+  // (funnelrun.script.bundle). Async, as in the reference runtime: each returns a promise.
+
+  const lastIndexOf = uncurry(Str.prototype.lastIndexOf), entries = O.entries, fromEntries = O.fromEntries;
+  let language = "", locales = list(), defaultLocale = "", dictionary = { __proto__: null };
+  const answer = (value) => new P((resolve) => resolve(value));
+
+  function startTranslations(i18n) {
+    if (i18n === null || typeof i18n !== "object") return;
+    language = i18n.locale;
+    locales = setPrototypeOf(i18n.locales, null);
+    defaultLocale = i18n.default;
+    dictionary = setPrototypeOf(i18n.dictionary, null);
+  }
+
+  // The text of a key, '' when there is none (a key that is not a string or number has none).
+  function lookup(key) {
+    const name = typeof key === "string" ? key : typeof key === "number" ? Str(key) : null;
+    return name !== null && hasOwn(dictionary, name) ? dictionary[name] : "";
+  }
+
+  function translate(key, params) {
+    const text = lookup(key), fills = params !== null && typeof params === "object" && !isArray(params);
+    return fills ? interpolate(text, params) : text;
+  }
+
+  // `{{ name }}` placeholders filled from the own properties of `params` (null and undefined
+  // as ''), the rest left as written; one linear pass, as funnelrun.i18n.interpolate does.
+  function interpolate(text, params) {
+    if (indexOf(text, "{{") === -1) return text;
+    let out = "", at = 0, end = indexOf(text, "}}", at);
+    for (; end !== -1; at = end + 2, end = indexOf(text, "}}", at)) {
+      const segment = slice(text, at, end), start = lastIndexOf(segment, "{{");
+      const name = start === -1 ? null : trimSpaces(slice(segment, start + 2));
+      if (name !== null && hasOwn(params, name)) {
+        const value = params[name];
+        out += slice(segment, 0, start) + (value === null || value === undefined ? "" : Str(value));
+      } else {
+        out += slice(text, at, end + 2);
+      }
+    }
+    return out + slice(text, at);
+  }
+
+  function trimSpaces(text) {
+    let from = 0, to = text.length;
+    while (from < to && text[from] === " ") from++;
+    while (to > from && text[to - 1] === " ") to--;
+    return slice(text, from, to);
+  }
+
+  function defineTranslations() {
+    const api = {
+      t: (key, params) => new P((resolve) => resolve(translate(key, params))),
+      getTranslation: (key) => answer(lookup(key)),
+      getTranslations: () => answer(fromEntries(entries(dictionary))),  // 3x JSON's speed
+      getLocale: () => answer(language),
+      getLocales: () => answer(parse(stringify(locales))),  // strings, in a list without prototype
+      getDefaultLocale: () => answer(defaultLocale),
+      getResolvedLanguage: () => answer(language),
+    };
+    for (const name of names(api)) define(globalThis, name, { value: api[name] });
+  }
+
   // -- globals and the run -----------------------------------------------------------------------
 
   function getVariable(name) {
@@ -366,8 +474,11 @@
         json: recorder("response.json", true), send: recorder("response.send", true) }),
       console: freeze({ log: logger("log"), info: logger("info"), warn: logger("warn"),
         error: logger("error"), debug: logger("debug") }),
+      getCustomer: () => customer, getUser: getUser, setSessionItem: setSessionItem,
+      getSessionItem: getSessionItem, clearSessionItem: clearSessionItem,
     };
     for (const name of names(api)) define(globalThis, name, { value: api[name] });
+    defineTranslations();
     define(globalThis, "customer", { get: () => customer });
     define(globalThis, "is_customer", { get: () => isCustomer });
   }
@@ -376,11 +487,14 @@
   function start(text) {
     const config = parse(text);
     define(globalThis, "request", { value: request = deepFreeze(config.request) });
+    define(globalThis, "query", { value: request.query });
+    define(globalThis, "brand", { value: deepFreeze(config.brand === undefined ? null : config.brand) });
     snapshot = setPrototypeOf(config.session, null);
     bytes = config.session_bytes;
     customer = deepFreeze(config.customer);
     isCustomer = config.is_customer === true;
     quota = config.login_quota;
+    startTranslations(config.i18n);
   }
 
   // Python calls the bundle itself (so no frame of this file is beneath the script's code)

@@ -7,18 +7,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..errors import ScriptError, SiteError, SiteInvalid, SourceError
+from ..errors import Position, ScriptError, SiteError, SiteInvalid, SourceError
+from ..i18n import BrandTranslations
 from ..script import (
     Bundle,
     ScriptBlock,
     check_script_syntax,
 )
+from ..script.bundle import KEY_READERS
 from ..template import Environment, Template, TemplateSource
 from .brand import BRAND_FILE, BrandSettings, load_brand_settings, read_text
 from .files import SiteFolder
 from .pages import PageSource, load_page
 from .routes import RouteTable
 from .scripts import page_bundle, split_scripts
+from .translations import load_translations, unknown_keys
 
 BRANDS_DIR = "brands"
 
@@ -46,6 +49,9 @@ class Brand:
     component_scripts: dict[str, list[ScriptBlock]] = field(default_factory=dict)
     modules: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (code, site_path)
     texts: dict[str, str] = field(default_factory=dict)  # site path -> every file's text, as read
+    translations: BrandTranslations = field(default_factory=BrandTranslations)
+    # Non-fatal problems: translation files of unlisted languages, unknown translation keys.
+    warnings: list[SiteError] = field(default_factory=list)
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +153,7 @@ def _load(root: Path) -> tuple[Site, list[SourceError]]:
         _check_hosts(brands)
     site = Site(root, brands)
     site.problems.extend(page.script_problem for page in site.pages() if page.script_problem)
+    site.problems.extend(warning for brand in brands.values() for warning in brand.warnings)
     return site, problems.items
 
 
@@ -176,6 +183,11 @@ def _load_brand(site_folder: SiteFolder, folder: Path, problems: _Problems) -> B
     site_folder.check(folder / BRAND_FILE)
     settings = load_brand_settings(folder, f"{site_path}/{BRAND_FILE}")
     brand = Brand(settings=settings, folder=folder, site_path=site_path)
+    translated = False  # the dictionaries loaded: unknown keys can be told
+    with problems.collect():
+        brand.translations = load_translations(site_folder, folder, settings.languages,
+                                               brand.warnings)
+        translated = True
 
     for path in site_folder.files(folder / "components", ".html"):
         with problems.collect():
@@ -196,10 +208,25 @@ def _load_brand(site_folder: SiteFolder, folder: Path, problems: _Problems) -> B
             source = load_page(relative, site_path, brand.read(site_folder, path))
             page = _compile_page(brand, source)
             brand.routes.add(source.route, page, source.site_path)
+    components: list[Template] = []
     for name in brand.components:
         with problems.collect():
-            brand.env.get_template(name)
+            components.append(brand.env.get_template(name))
+    if translated:
+        keys = _translation_keys(brand, components)
+        brand.warnings += unknown_keys(brand.translations, keys, brand.site_path)
     return brand
+
+
+def _translation_keys(brand: Brand, components: list[Template]) -> list[tuple[str, Position]]:
+    """Every literal key the brand's pages, components and scripts translate, with where."""
+    templates = [page.template for page in brand.routes] + components
+    keys = [(key, Position(template.filename, line, column))
+            for template in templates for key, line, column in template.translation_keys]
+    for page in brand.routes:
+        if page.bundle is not None and page.bundle.dictionary_keys != frozenset():
+            keys += page.bundle.literal_calls(KEY_READERS)
+    return keys
 
 
 def _compile_page(brand: Brand, source: PageSource) -> Page:

@@ -47,6 +47,39 @@ def key_position(text: str, key: str, filename: str, *, first_line: int = 1) -> 
     return Position(filename, first_line + line - 1, len(match[1]) + 1)
 
 
+def dotted_key_position(text: str, dotted: str, filename: str) -> Position:
+    """Where the key `dotted` (tables and key joined by dots: `hero.title`) is written: as
+    `title = …` under `[hero]`, as `hero.title = …` or `"hero.title" = …`; else where the
+    longest table or key leading to it is (an inline table), else line 1. Read line by line
+    (a line of a multi-line string that looks like `x = y` can mislead it; it only places
+    errors)."""
+    table = ""
+    best: tuple[int, Position] = (0, Position(filename, 1, 1))
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        column = len(line) - len(line.lstrip()) + 1
+        if stripped.startswith("["):
+            table = found = _joined(stripped.strip("[]").partition("]")[0])
+        else:
+            name, equals, _ = stripped.partition("=")
+            if not equals or stripped.startswith("#"):
+                continue
+            found = ".".join(filter(None, (table, _joined(name))))
+        if found == dotted:
+            return Position(filename, number, column)
+        if dotted.startswith(found + ".") and len(found) > best[0]:
+            best = (len(found), Position(filename, number, column))
+    return best[1]
+
+
+def _joined(key: str) -> str:
+    """A TOML key as written (`a . "b.c"`, `'x'`) as the dotted text of its parts."""
+    key = key.strip()
+    if len(key) >= 2 and key[0] == key[-1] and key[0] in "\"'" and key.count(key[0]) == 2:
+        return key[1:-1]
+    return ".".join(part.strip().strip("\"'") for part in key.split("."))
+
+
 def unknown_key_message(kind: str, key: str, known: Iterable[str]) -> str:
     """"unknown <kind> key 'x' (did you mean 'y'?); expected one of a, b"."""
     known = sorted(known)

@@ -41,8 +41,9 @@ T = TypeVar("T")
 KEY_PREFIX = "funnelrun:"  # every key of the store; see redis_lua.py for the layout
 # A visitor gets a 503 within 5 s when Redis is gone or hangs. A call waits at most
 # POOL_WAIT_S for a pooled connection, CONNECT_TIMEOUT_S to connect and READ_TIMEOUT_S for each
-# reply, and is tried once more on a fresh connection: CALL_TIMEOUT_S at worst. (redis-py's own
-# timeouts: an asyncio.timeout around each call cost 5 % of a worker's CPU under load.)
+# reply, and is tried once more on a fresh connection: CALL_TIMEOUT_S at worst. These are
+# redis-py's own timeouts: an asyncio.timeout of ours around each call was 5 % of a worker's CPU
+# samples under load (py-spy).
 POOL_WAIT_S = 0.5
 CONNECT_TIMEOUT_S = 0.5
 READ_TIMEOUT_S = 1.5

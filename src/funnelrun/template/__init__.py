@@ -2,14 +2,14 @@
 
     env = Environment(loader=load)              # load(name) -> TemplateSource | None
     page = env.compile(text, "pages/index.html", first_line=4)
-    html = page.render(context, session=items)
+    html = page.render(context, session=items, translator=language)
 """
 
 from funnelrun.template.environment import Environment, Loader, Template
 from funnelrun.template.filters import FILTERS
 from funnelrun.template.lexer import TemplateSource, Token, lex
 from funnelrun.template.parser import parse
-from funnelrun.template.runtime import SessionItems
+from funnelrun.template.runtime import SessionItems, Translator
 from funnelrun.template.values import UNDEFINED
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Template",
     "TemplateSource",
     "Token",
+    "Translator",
     "lex",
     "parse",
 ]

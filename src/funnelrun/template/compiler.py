@@ -17,13 +17,23 @@ from typing import Any, NoReturn
 
 from funnelrun.template import html_context, nodes
 from funnelrun.template.html_context import Context
-from funnelrun.template.lexer import TemplateSource, fail
+from funnelrun.template.lexer import PLACEHOLDER_VALUES, TemplateSource, fail
 
 # Built-in functions: name → (runtime helper, whether it needs the session items first).
 FUNCTIONS: dict[str, tuple[str, bool]] = {
     "dump": ("dump", False),
     "getSessionItem": ("get_item", True),
 }
+# Functions of the request's language (README "Translations"): name → (runtime helper, fewest
+# and most arguments). The helper gets the context first, where the translator is.
+LANGUAGE_FUNCTIONS: dict[str, tuple[str, int, int]] = {
+    "t": ("translate", 1, 2),
+    "locales": ("locales", 0, 0),
+    "defaultLocale": ("default_locale", 0, 0),
+    "getResolvedLanguage": ("resolved_language", 0, 0),
+    "getTranslations": ("translations", 0, 0),
+}
+TRANSLATE_FILTER = "t"  # `'key' | t` and `'key' | t:params`: t() as a filter
 _ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
 _COMPARISONS = {"===": "strict_eq", "==": "loose_eq", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _NEGATED = {"!==": "strict_eq", "!=": "loose_eq"}
@@ -87,6 +97,19 @@ def dependencies_of(tree: nodes.Template) -> tuple[Dependency, ...]:
     for dependency in found:
         unique.setdefault(dependency.name, dependency)
     return tuple(unique.values())
+
+
+def translation_keys(tree: nodes.Template) -> tuple[tuple[str, int, int], ...]:
+    """Keys given as string literals to `t('key', …)` and `'key' | t`, with the line and
+    column of the literal: `funnelrun check` looks each one up in the brand's dictionaries."""
+    found: list[tuple[str, int, int]] = []
+    for node in tree.walk():
+        match node:
+            case (nodes.Call(func=nodes.Name(name="t"), args=[nodes.Literal() as key, *_])
+                  | nodes.Filter(name="t", value=nodes.Literal() as key)):
+                if isinstance(key.value, str):
+                    found.append((key.value, key.line, key.column))
+    return tuple(found)
 
 
 def _literal_dependency(directive: str, node: nodes.Extends | nodes.Component) -> list[Dependency]:
@@ -375,6 +398,11 @@ class _CodeGenerator:
             case nodes.Conditional(test=test, then=then, otherwise=otherwise):
                 return (f"({self.expr(then)} if {self.condition(test)} "
                         f"else {self.expr(otherwise)})")
+            case nodes.Defaulted(value=value, text=text):
+                temp = self.new("t")
+                return f"({text!r} if ({temp} := {self.expr(value)}) is U else {temp})"
+            case nodes.Placeholder(name=name):
+                return f"ga({self.resolve(PLACEHOLDER_VALUES)}, {name!r})"
             case nodes.ArrayLiteral(items=items):
                 return "[" + "".join(f"{self.expr(item)}, " for item in items) + "]"
             case nodes.ObjectLiteral(pairs=pairs):
@@ -429,7 +457,9 @@ class _CodeGenerator:
         return None if innermost.target == "loop" else innermost
 
     def call(self, node: nodes.Call) -> str:
-        known = ", ".join(FUNCTIONS)
+        known = ", ".join([*FUNCTIONS, *LANGUAGE_FUNCTIONS])
+        if isinstance(node.func, nodes.Name) and node.func.name in LANGUAGE_FUNCTIONS:
+            return self.language_call(node, node.func.name)
         if not isinstance(node.func, nodes.Name) or node.func.name not in FUNCTIONS:
             path = _path_text(node.func)
             if path is None:
@@ -443,10 +473,23 @@ class _CodeGenerator:
         args = [self.expr(arg) for arg in node.args]
         return f"{helper}({', '.join((['items'] if needs_items else []) + args)})"
 
+    def language_call(self, node: nodes.Call, name: str) -> str:
+        helper, low, high = LANGUAGE_FUNCTIONS[name]
+        if not low <= len(node.args) <= high:
+            wanted = f"{low} to {high} arguments" if low != high else _count(low, "argument")
+            self.fail(f"{name}() takes {wanted}, got {len(node.args)}", node)
+        return f"{helper}({', '.join(['ctx', *(self.expr(arg) for arg in node.args)])})"
+
     def filter(self, node: nodes.Filter) -> str:
+        if node.name == TRANSLATE_FILTER:  # reads the context's translator: not in FILTERS
+            if len(node.args) > 1:
+                self.fail(_arity_message(node.name, 0, 1, len(node.args)), node)
+            args = [self.expr(node.value), *(self.expr(arg) for arg in node.args)]
+            return f"translate(ctx, {', '.join(args)})"
         function = self.filters.get(node.name)
         if function is None:
-            close = difflib.get_close_matches(node.name, list(self.filters), n=1, cutoff=0.75)
+            names = [*self.filters, TRANSLATE_FILTER]
+            close = difflib.get_close_matches(node.name, names, n=1, cutoff=0.75)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             self.fail(f"unknown filter '{node.name}'{hint}", node)
         low, high = filter_arity(function)
@@ -545,9 +588,13 @@ def filter_arity(function: Callable[..., Any]) -> tuple[int, float]:
     return low, len(positional)
 
 
+def _count(n: float, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _arity_message(name: str, low: int, high: float, got: int) -> str:
     def count(n: float) -> str:
-        return f"{n} argument" + ("" if n == 1 else "s")
+        return _count(n, "argument")
 
     if low == high:
         return f"filter '{name}' takes {count(low)}, got {got}"

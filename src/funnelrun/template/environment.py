@@ -7,11 +7,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from funnelrun.errors import Position, TemplateNotFound
-from funnelrun.template.compiler import Dependency, generate
+from funnelrun.template.compiler import Dependency, generate, translation_keys
 from funnelrun.template.filters import FILTERS
 from funnelrun.template.lexer import TemplateSource
 from funnelrun.template.parser import parse
-from funnelrun.template.runtime import EMPTY_BLOCKS, NAMESPACE, Renderable, SessionItems
+from funnelrun.template.runtime import (
+    EMPTY_BLOCKS,
+    NAMESPACE,
+    TRANSLATOR,
+    Renderable,
+    SessionItems,
+    Translator,
+)
 
 Loader = Callable[[str], TemplateSource | None]
 
@@ -19,7 +26,8 @@ Loader = Callable[[str], TemplateSource | None]
 class Template:
     """A compiled template: render it as often as you like, from any thread."""
 
-    __slots__ = ("_root", "dependencies", "environment", "extends", "name", "source")
+    __slots__ = ("_root", "dependencies", "environment", "extends", "name", "source",
+                 "translation_keys")
 
     def __init__(
         self,
@@ -29,6 +37,7 @@ class Template:
         root: Callable[..., None],
         dependencies: tuple[str, ...],
         extends: str | None = None,
+        translation_keys: tuple[tuple[str, int, int], ...] = (),
     ) -> None:
         self.environment = environment
         self.name = name  # the loader's name; None for a page compiled from text
@@ -37,6 +46,8 @@ class Template:
         # each; the site follows them to find the backend scripts of layouts and components.
         self.dependencies = dependencies
         self.extends = extends  # the @extends name when it is a string literal
+        # String-literal keys of t() and `| t`, with line and column, for `funnelrun check`.
+        self.translation_keys = translation_keys
         self._root = root
 
     @property
@@ -49,12 +60,17 @@ class Template:
         return self.source.file_text
 
     def render(
-        self, context: Mapping[str, Any] | None = None, *, session: SessionItems | None = None
+        self, context: Mapping[str, Any] | None = None, *, session: SessionItems | None = None,
+        translator: Translator | None = None,
     ) -> str:
         """The template's HTML for `context`. Missing names print nothing; only a broken
-        @extends/@component (unknown template, cycle) raises."""
+        @extends/@component (unknown template, cycle) raises. `translator` answers t() and
+        the other language functions; without one they answer '' (and [] and {})."""
         buf: list[str] = []
-        self._root(context if context is not None else {}, session, EMPTY_BLOCKS, buf, (self,), 0)
+        ctx: Mapping[Any, Any] = context if context is not None else {}
+        if translator is not None:
+            ctx = {**ctx, TRANSLATOR: translator}
+        self._root(ctx, session, EMPTY_BLOCKS, buf, (self,), 0)
         return "".join(buf)
 
     def render_into(
@@ -120,7 +136,8 @@ class Environment:
         layout = next(
             (d.name for d in generated.dependencies if d.directive == "extends"), None
         )
-        template = Template(self, name, source, namespace["root"], names, layout)
+        template = Template(self, name, source, namespace["root"], names, layout,
+                            translation_keys(tree))
         namespace["TPL"] = template
         for dependency in generated.dependencies:
             self._require(dependency, source)

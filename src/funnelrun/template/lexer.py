@@ -22,6 +22,8 @@ NAME = "name"
 NUMBER = "number"
 STRING = "string"
 OP = "op"
+PLACEHOLDER = "placeholder"  # `%YEAR%` in text; its value is the placeholder's name
+DEFAULT_TEXT = "default_text"  # `{{ var.path=default value }}`: the text after `=`
 EOF = "eof"
 
 # Directives that take arguments in parentheses, and the ones that stand alone.
@@ -39,6 +41,18 @@ OPERATORS = (
 )
 _OPENING = {"(": ")", "[": "]", "{": "}"}
 COMMENT_OPEN, COMMENT_CLOSE = "{{--", "--}}"  # `{{-- a comment --}}`
+
+# The percent placeholders of the reference's page text (script-library §2.8). Only these
+# exact names are placeholders (`width: 100%` and `%FOO%` stay text); each prints the value the
+# render context holds for it under PLACEHOLDER_VALUES. `%CUSTOMER_FNAME%,` is one placeholder,
+# comma included (the app prints " Ann," or nothing).
+PLACEHOLDER_NAMES = ("DAY_NAME", "DAY_POSTFIX", "DAY", "MONTH_NAME", "MONTH", "YEAR", "HOUR",
+                     "CUSTOMER_FNAME")
+PLACEHOLDER_VALUES = "%"  # a context key no expression can name
+_PLACEHOLDER = re.compile(r"%(?:" + "|".join(PLACEHOLDER_NAMES[:-1]) + r")%|%CUSTOMER_FNAME%,?")
+# `{{ var.path=default value }}`: a dotted path, then `=` (not `==`), then literal text to `}}`.
+_DEFAULTED_PATH = re.compile(r"\s*[A-Za-z_$][A-Za-z0-9_$]*(?:\.(?:[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+))*"
+                             r"\s*=(?!=)")
 
 _SPECIAL = re.compile(r"\{\{|\[\[|@")
 _DIRECTIVE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -168,11 +182,11 @@ class _Lexer:
         while pos < len(text):
             match = _SPECIAL.search(text, pos)
             if match is None:
-                self.add_text(text[pos:], pos)
+                self.add_page_text(text[pos:], pos)
                 break
             start = match.start()
             if start > pos:
-                self.add_text(text[pos:start], pos)
+                self.add_page_text(text[pos:start], pos)
             if match.group() == "@":
                 pos = self.lex_at(start)
             elif match.group() == "[[":
@@ -187,6 +201,20 @@ class _Lexer:
 
     def add_text(self, text: str, offset: int) -> None:
         self.chunks.append(_Chunk("text", text, offset))
+
+    def add_page_text(self, text: str, offset: int) -> None:
+        """Text of the page, its percent placeholders cut out as outputs of their own."""
+        pos = 0
+        if "%" in text:
+            for match in _PLACEHOLDER.finditer(text):
+                if match.start() > pos:
+                    self.add_text(text[pos : match.start()], offset + pos)
+                name = match.group()[1:].replace("%", "")
+                token = self.token(PLACEHOLDER, name, offset + match.start())
+                self.chunks.append(_Chunk("output", "", offset + match.start(), (token,)))
+                pos = match.end()
+        if pos < len(text):
+            self.add_text(text[pos:], offset + pos)
 
     def lex_at(self, start: int) -> int:
         text = self.text
@@ -235,9 +263,37 @@ class _Lexer:
 
     def lex_output(self, start: int) -> int:
         tokens: list[Token] = []
-        pos = self.lex_expression(start, tokens, "'{{'", OUTPUT_BEGIN)
+        defaulted = _DEFAULTED_PATH.match(self.text, start + 2)
+        if defaulted:
+            pos = self.lex_defaulted(start, defaulted.end(), tokens)
+        else:
+            pos = self.lex_expression(start, tokens, "'{{'", OUTPUT_BEGIN)
         self.chunks.append(_Chunk("output", "", start, tuple(tokens)))
         return pos
+
+    def lex_defaulted(self, start: int, after_equals: int, tokens: list[Token]) -> int:
+        """`{{ path=default text }}`: the path's tokens, then the text up to the first `}}`
+        (trimmed, one pair of surrounding quotes removed) as one DEFAULT_TEXT token."""
+        text = self.text
+        end = text.find("}}", after_equals)
+        if end < 0:
+            self.fail_at(f"unclosed '{{{{' opened at {self.at(start)}; expected '}}}}'", len(text))
+        tokens.append(self.token(OUTPUT_BEGIN, "{{", start))
+        pos = start + 2
+        while True:
+            space = _SPACE.match(text, pos)
+            if space:
+                pos = space.end()
+            if text[pos] == "=":
+                break
+            token, pos = self.lex_expression_token(pos)
+            tokens.append(token)
+        default = text[after_equals:end].strip(_BLANK)
+        if len(default) >= 2 and default[0] == default[-1] and default[0] in "'\"":
+            default = default[1:-1]
+        tokens.append(self.token(DEFAULT_TEXT, default, after_equals))
+        tokens.append(self.token(OUTPUT_END, "}}", end))
+        return end + 2
 
     # -- expressions -----------------------------------------------------------------------
 

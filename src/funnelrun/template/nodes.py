@@ -111,6 +111,21 @@ class Conditional(Expr):
 
 
 @dataclass(slots=True)
+class Defaulted(Expr):
+    """`{{ var.path=default value }}`: `text` when `value` is undefined (not when null or '')."""
+
+    value: Expr
+    text: str
+
+
+@dataclass(slots=True)
+class Placeholder(Expr):
+    """`%YEAR%` in page text (`name` "YEAR"; "CUSTOMER_FNAME," for the comma form)."""
+
+    name: str
+
+
+@dataclass(slots=True)
 class ArrayLiteral(Expr):
     items: list[Expr]
 

@@ -10,6 +10,7 @@ from funnelrun.template import nodes
 from funnelrun.template.lexer import (
     ARGS_BEGIN,
     ARGS_END,
+    DEFAULT_TEXT,
     DIRECTIVE,
     EOF,
     NAME,
@@ -17,6 +18,7 @@ from funnelrun.template.lexer import (
     OP,
     OUTPUT_BEGIN,
     OUTPUT_END,
+    PLACEHOLDER,
     STRING,
     TEXT,
     Located,
@@ -154,6 +156,10 @@ class Parser:
                 body.append(nodes.Text(str(token.value), line=token.line, column=token.column))
             elif token.kind == OUTPUT_BEGIN:
                 body.append(self.parse_output())
+            elif token.kind == PLACEHOLDER:
+                self.next()
+                where = {"line": token.line, "column": token.column}
+                body.append(nodes.Output(nodes.Placeholder(str(token.value), **where), **where))
             elif token.kind == EOF:
                 if opener is not None:
                     self.fail(
@@ -199,6 +205,11 @@ class Parser:
     def parse_output(self) -> nodes.Output:
         begin = self.next()
         expr = self.parse_expression()
+        default = self.peek()
+        if default.kind == DEFAULT_TEXT:  # `{{ var.path=default value }}`
+            self.next()
+            expr = nodes.Defaulted(expr, str(default.value), line=default.line,
+                                   column=default.column)
         end = self.next()
         if end.kind != OUTPUT_END:
             self.fail(f"expected '}}}}' to end the expression, got {describe(end)}", end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from funnelrun.errors import Position, TemplateNotFound, TemplateRuntimeError
@@ -25,6 +26,39 @@ class SessionItems(Protocol):
 
     def clear_item(self, key: str) -> None:
         """Delete the item."""
+
+
+class Translator(Protocol):
+    """The request's language and dictionary, implemented by the app (funnelrun.i18n)."""
+
+    @property
+    def language(self) -> str:
+        """The resolved language code (`{{ locale }}`)."""
+
+    def translate(self, key: str, params: Mapping[str, str] | None = None) -> str:
+        """The text for `key` ('' when there is none), `{{ name }}` placeholders filled."""
+
+    def translations(self) -> dict[str, str]:
+        """A copy of the whole dictionary."""
+
+    def locales(self) -> list[str]:
+        """The brand's language codes, in order."""
+
+    def default_locale(self) -> str:
+        """The brand's default language code, or ''."""
+
+
+class _ContextKey:
+    """The context key a template's translator sits under: not a string, so no name or object
+    literal key of a template can reach or replace it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TRANSLATOR"
+
+
+TRANSLATOR: Any = _ContextKey()
 
 
 class Renderable(Protocol):
@@ -76,6 +110,40 @@ def clear_item(items: SessionItems | None, key: Any) -> None:
 def _plain(value: Any) -> Any:
     """A template value as JSON-like Python data for the app (undefined becomes None)."""
     return None if value is UNDEFINED else json_value(value)
+
+
+# -- translations ------------------------------------------------------------------------------
+
+
+def translate(ctx: Any, key: Any, params: Any = UNDEFINED) -> str:
+    """`t(key, params)` and `key | t:params`: '' without a translator or for a key that is not
+    a string or number; `params`, an object, fills the text's `{{ name }}` placeholders."""
+    translator: Translator | None = ctx.get(TRANSLATOR)
+    if translator is None or not isinstance(key, str | int | float) or isinstance(key, bool):
+        return ""
+    texts = ({name: to_str(value) for name, value in params.items()}
+             if isinstance(params, Mapping) else None)
+    return translator.translate(to_str(key), texts)
+
+
+def locales(ctx: Any) -> list[str]:
+    translator: Translator | None = ctx.get(TRANSLATOR)
+    return [] if translator is None else translator.locales()
+
+
+def default_locale(ctx: Any) -> str:
+    translator: Translator | None = ctx.get(TRANSLATOR)
+    return "" if translator is None else translator.default_locale()
+
+
+def resolved_language(ctx: Any) -> str:
+    translator: Translator | None = ctx.get(TRANSLATOR)
+    return "" if translator is None else translator.language
+
+
+def translations(ctx: Any) -> dict[str, str]:
+    translator: Translator | None = ctx.get(TRANSLATOR)
+    return {} if translator is None else translator.translations()
 
 
 def dump(value: Any) -> str:
@@ -169,6 +237,11 @@ NAMESPACE: dict[str, Any] = {
     "gt": values.gt,
     "ge": values.ge,
     "dump": dump,
+    "translate": translate,
+    "locales": locales,
+    "default_locale": default_locale,
+    "resolved_language": resolved_language,
+    "translations": translations,
     "get_item": get_item,
     "set_item": set_item,
     "clear_item": clear_item,
