@@ -50,12 +50,14 @@ lint: $(STAMP)
 
 # The load benchmark first (a real server under wrk: the figures to quote), then what recording
 # page events adds to a request (record on against off, under wrk), then how throughput and CPU
-# per request grow with workers on SQLite and Redis (under wrk), then the in-process benches that
-# explain them. DURATION, WARMUP, ROUNDS, CONNS, PIN, WORKERS, STORES and FUNNELRUN_* pass through.
+# per request grow with workers on SQLite and Redis (under wrk), then what a stylesheet and an image
+# cost beside a page (under wrk), then the in-process benches that explain them. DURATION,
+# WARMUP, ROUNDS, CONNS, PIN, WORKERS, STORES, STARLETTE and FUNNELRUN_* pass through.
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/recording.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/assets.py
 	$(BIN)/python bench/run.py
 
 clean:

@@ -351,11 +351,19 @@ def grid(body: str) -> str:
     return match.group(0) if match else ""
 
 
-def run_wrk(port: int, connections: int, seconds: int, cookie: str) -> dict[str, float]:
+def run_wrk(port: int, connections: int, seconds: int, cookie: str = "", *, path: str = PATH,
+            headers: dict[str, str] | None = None, marker: str | None = MARKER) -> dict[str, float]:
+    """wrk on `path` (the page, by default, with the session `cookie`), its report as a dict;
+    responses without `marker` in their body count as errors (None: no body check)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", WRK_TIMEOUT,
-               "-s", str(LUA), "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{PATH}"]
+               "-s", str(LUA)]
+    for name, value in (({"Cookie": cookie} if cookie else {}) | (headers or {})).items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{port}{path}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    env = {**os.environ, "LOAD_MARKER": MARKER}
+    env = {k: v for k, v in os.environ.items() if k != "LOAD_MARKER"}
+    if marker is not None:
+        env["LOAD_MARKER"] = marker
     out = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]

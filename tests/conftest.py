@@ -280,3 +280,16 @@ def redis_url(redis_server: RedisServer) -> str:
         redis_server.start()
     redis_server.flush()
     return redis_server.url
+
+
+class AssetVersions:
+    """A brand's asset index as asset() reads it (funnelrun.asset_urls): path -> version."""
+
+    def __init__(self, versions: dict[str, str]) -> None:
+        self.versions = versions
+
+    def version(self, path: str) -> str | None:
+        return self.versions.get(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.versions)

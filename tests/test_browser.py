@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 
 import pytest
 
@@ -44,6 +45,49 @@ def test_landing_page_renders_for_a_person(server, browser, tmp_path):
     page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_landing_page_loads_its_stylesheet_logo_and_favicon(server, browser):
+    """The layout's asset() URLs, as a browser follows them: no request fails, the stylesheet
+    applies, the logo is drawn, the favicon loads."""
+    context = browser.new_context()
+    page = context.new_page()
+    failed: list[str] = []
+    assets: dict[str, int] = {}
+    page.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
+
+    def answered(response) -> None:
+        if response.status >= 400:
+            failed.append(f"{response.url}: {response.status}")
+        if "/assets/" in response.url:
+            assets[response.url.removeprefix(server)] = response.status
+
+    page.on("response", answered)
+    page.goto(server + "/", wait_until="load")
+    page.wait_for_load_state("networkidle")
+
+    style = "([selector, name]) => getComputedStyle(document.querySelector(selector))[name]"
+    assert page.evaluate(style, ["body", "backgroundColor"]) == "rgb(246, 247, 251)"
+    assert page.evaluate(style, ["header", "display"]) == "flex"
+    assert page.evaluate(style, ["#price-card", "backgroundColor"]) == "rgb(255, 255, 255)"
+    assert page.locator("#logo").evaluate("img => img.complete && img.naturalWidth") > 0
+    assert page.locator("#logo").bounding_box()["width"] == 32  # 2rem, from the stylesheet
+    icon = page.evaluate("""async () => {
+        const href = document.querySelector("link[rel=icon]").href;
+        const response = await fetch(href);
+        const image = new Image();
+        image.src = href;
+        await image.decode();
+        return [new URL(href).pathname, response.status,
+                response.headers.get("content-type"), image.naturalWidth];
+    }""")
+    assert icon == ["/assets/favicon.svg", 200, "image/svg+xml; charset=utf-8", 32]
+    assert sorted(path.partition("?v=")[0] for path in assets) == [
+        "/assets/css/site.css", "/assets/favicon.svg", "/assets/img/logo.svg"]
+    assert set(assets.values()) == {200}
+    assert all(re.search(r"\?v=[0-9a-f]{8}$", path) for path in assets)
+    assert failed == []
+    context.close()
 
 
 def test_login_form_leads_to_the_members_area(server, browser):

@@ -4,6 +4,7 @@ members area, logout, and the login handed from one of the brand's domains to th
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -251,6 +252,38 @@ async def test_blog_post_and_missing_post(example):
     assert "No post called “nope”" in missing.text
 
 
+async def test_every_page_links_its_stylesheet_logo_and_favicon_by_hash(example):
+    """The layout's asset() calls: the brand's css/site.css and img/logo.svg, the site-wide
+    favicon.svg; no style is left inline."""
+    files = {"css/site.css": example / "brands/acme/assets/css/site.css",
+             "img/logo.svg": example / "brands/acme/assets/img/logo.svg",
+             "favicon.svg": example / "assets/favicon.svg"}
+    url = {path: f"/assets/{path}?v={hashlib.sha256(file.read_bytes()).hexdigest()[:8]}"
+           for path, file in files.items()}
+    async with serve(example) as client:
+        pages = [await client.get(path) for path in ("/", "/login", "/signup", "/blog/welcome")]
+    for page in pages:
+        assert f'<link rel="icon" href="{url["favicon.svg"]}" type="image/svg+xml">' in page.text
+        assert f'<link rel="stylesheet" href="{url["css/site.css"]}">' in page.text
+        assert f'<img id="logo" src="{url["img/logo.svg"]}" alt=""> Acme</a>' in page.text
+        assert "<style" not in page.text and "style=" not in page.text
+
+
+async def test_the_linked_assets_are_served_for_a_year(example):
+    async with serve(example) as client:
+        html = (await client.get("/")).text
+        links = re.findall(r'(?:href|src)="(/assets/[^"]+)"', html)
+        responses = [await client.get(link) for link in links]
+    assert len(links) == 3
+    for link, response in zip(links, responses, strict=True):
+        assert response.status_code == 200, link
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    types = [response.headers["content-type"] for response in responses]
+    assert types == ["image/svg+xml; charset=utf-8", "text/css; charset=utf-8",
+                     "image/svg+xml; charset=utf-8"]
+    assert "font: 17px/1.55 system-ui" in responses[1].text
+
+
 async def test_json_endpoint(example):
     async with serve(example) as client:
         await client.get("/")
@@ -307,3 +340,13 @@ async def test_signup_stores_the_validated_form_and_thanks_in_the_language(examp
     script = next(event for event in events if event["type"] == "script")
     assert script["outcome"] == "ok"
     assert [entry["text"] for entry in script["console"]] == ["signed up ann@example.test on pro"]
+
+
+async def test_a_missing_page_gets_the_sites_own_404_page(example):
+    async with serve(example) as client:
+        page = await client.get("/no-such-page<b>")
+        asset = await client.get("/assets/css/missing.css")
+    assert page.status_code == 404 and asset.status_code == 404
+    assert "Page not found" in page.text and "/no-such-page&lt;b&gt;" in page.text
+    assert 'class="brand"' in page.text  # in the site's layout, with its stylesheet
+    assert "fr_session" not in page.headers.get("set-cookie", "")

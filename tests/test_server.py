@@ -17,6 +17,7 @@ from uvicorn.server import ServerState
 from funnelrun.server import GuardedHttpProtocol, HttpLimits, uvicorn_options
 from funnelrun.server_log import log_config
 from funnelrun.settings import load_settings
+from funnelrun.site.assets import MAX_DEPTH
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +47,8 @@ def test_uvicorn_options_under_reload_watch_the_site(tmp_path):
     options = uvicorn_options(load_settings(tmp_path, environ={}), tmp_path, reload=True)
     assert options["workers"] is None
     assert options["reload_dirs"] == [str(tmp_path)]
-    assert options["reload_includes"] == ["*.html", "*.js", "*.toml"]
+    assert options["reload_includes"][:4] == ["*.html", "*.js", "*.toml", "assets/*"]
+    assert options["reload_includes"][-1] == "assets" + "/*" * (MAX_DEPTH + 1)
 
 
 def soft_open_files_limit_after(soft: int, hard: int, needed: int) -> subprocess.CompletedProcess:

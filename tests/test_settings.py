@@ -129,3 +129,40 @@ def test_recording_page_events_can_be_turned_off(tmp_path):
     assert load_settings(tmp_path, environ={}).events.record is False
     settings = load_settings(tmp_path, environ={"FUNNELRUN_EVENTS_RECORD": "yes"})
     assert settings.events.record is True
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("", ""),
+    ("https://cdn.example.com", "https://cdn.example.com"),
+    ("https://cdn.example.com/", "https://cdn.example.com"),
+    ("https://CDN.Example.com:443/acme//", "https://cdn.example.com/acme"),
+    ("http://127.0.0.1:8080/static/", "http://127.0.0.1:8080/static"),
+])
+def test_the_assets_base_url_is_kept_without_its_trailing_slash(tmp_path, given, kept):
+    (tmp_path / "funnelrun.toml").write_text(f'[assets]\nbase_url = "{given}"\n')
+    assert load_settings(tmp_path, environ={}).assets.base_url == kept
+
+
+def test_the_assets_base_url_comes_from_the_environment_too(tmp_path):
+    settings = load_settings(tmp_path, environ={"FUNNELRUN_ASSETS_BASE_URL": "https://c.test/"})
+    assert settings.assets.base_url == "https://c.test"
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("cdn.example.com", "must be an http:// or https:// URL such as 'https://cdn.example.com', "
+                        "got 'cdn.example.com'"),
+    ("//cdn.example.com", "must be an http:// or https:// URL"),
+    ("ftp://cdn.example.com", "must be an http:// or https:// URL"),
+    ("HTTPS://cdn.example.com", "must be an http:// or https:// URL"),
+    ("https://cdn.example.com/?v=1", "without spaces, credentials, query or fragment"),
+    ("https://cdn.example.com/#x", "without spaces, credentials, query or fragment"),
+    ("https://user:pw@cdn.example.com", "without spaces, credentials, query or fragment"),
+    ("https://cdn.example.com/a b", "without spaces, credentials, query or fragment"),
+    ("https://cdn.example.com:99999", "is not a URL a browser can read"),
+    ("https://", "is not a URL a browser can read"),
+])
+def test_the_assets_base_url_must_be_an_http_url_without_query(tmp_path, given, why):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path, environ={"FUNNELRUN_ASSETS_BASE_URL": given})
+    assert str(caught.value).startswith("setting 'assets.base_url' ")
+    assert why in str(caught.value)

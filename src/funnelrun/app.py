@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TypeVar
 
 from starlette.applications import Starlette
@@ -14,8 +15,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from . import inbound
+from . import inbound, static
 from .admin import AdminAccess, DebugWindow, with_panel
+from .asset_urls import AssetLinks
 from .device import device_of, load_device_rules
 from .effects import apply_effects
 from .errors import BodyTooLarge, FunnelrunError, HandoffError, StoreError
@@ -30,7 +32,7 @@ from .script import ExecutorPool, ScriptJob
 from .session import Session
 from .sessions import SessionKeeper
 from .settings import Settings
-from .site import Site
+from .site import Brand, Page, Site
 from .store import Clock, Store, open_store
 from .tracking import note_click_id
 from .visit import Arrival, Visit
@@ -53,6 +55,8 @@ class Funnelrun:
         self._handover: Handover | None = None
         self.trusted_proxies = inbound.parse_networks(settings.server.trusted_proxies)
         self.executors = ExecutorPool(settings.limits, settings.executor)
+        self.asset_links = {brand.id: AssetLinks(brand.assets, settings.assets.base_url)
+                            for brand in site.brands.values()}  # asset() in pages and scripts
         token = settings.admin_token.reveal() if settings.admin_token else None
         self.debug_window = DebugWindow(
             site, AdminAccess(token, clock), lambda: self.store,
@@ -139,7 +143,7 @@ class Funnelrun:
         except Exception as exc:
             logger.exception("request %s failed", arrival.events.request_id)
             arrival.events.error("internal_error", exc)
-            response = error_page(500)
+            response = self.internal_error_page(arrival)
         response.headers["x-request-id"] = arrival.events.request_id
         arrival.events.respond(response.status_code, worker=os.getpid())
         return arrival, response
@@ -148,9 +152,11 @@ class Funnelrun:
         early = await self.read_request(arrival)  # the method (405), body (413), host (400)
         if early is not None:
             return early
-        visit = self.resolve(arrival)  # 1. brand and page (404)
-        if isinstance(visit, Response):
-            return visit
+        if static.claims(arrival.request.scope["path"]):
+            return await self.serve_asset(arrival)  # /assets/<path>: the brand's files
+        visit = self.resolve(arrival)  # 1. brand and page
+        if visit is None:
+            return await self.error_response(arrival, 404)  # no page here: the 404 page
         response = (
             await self.load_session(visit)  # 3. session (created lazily on first write)
             or await self.hand_over(visit)  # 2. ?ef_session= login handoff (needs the session)
@@ -189,26 +195,56 @@ class Funnelrun:
         return inbound.is_https(request.url.scheme, peer, request.headers.get("x-forwarded-proto"),
                                 self.trusted_proxies)
 
-    def resolve(self, arrival: Arrival) -> Visit | Response:
+    async def serve_asset(self, arrival: Arrival) -> Response:
+        """A file of the brand's asset index (funnelrun.static); anything else under /assets/
+        is the 404 page. Files served are not recorded as page events: a page's stylesheet,
+        images and fonts would crowd its requests out of the debug window. Misses are."""
+        request = arrival.request
+        brand = self.site.brand_for_host(arrival.host)
+        arrival.brand_id = brand.id if brand else ""
+        if request.method not in static.METHODS:
+            return error_page(405, headers={"allow": ", ".join(static.METHODS)})
+        raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+        path = static.requested_path(raw_path)
+        asset = brand.assets.get(path) if brand is not None and path is not None else None
+        if asset is None:
+            arrival.events.add("resolve", host=arrival.host, path=clip(request.scope["path"]),
+                               asset=None)
+            return await self.error_response(arrival, 404)
+        response = static.answer(asset, request.method, request.headers,
+                                 request.scope["query_string"])
+        arrival.recorded = False
+        return response
+
+    def resolve(self, arrival: Arrival) -> Visit | None:
+        """The visit of the page the Host and path name; None when there is none (a 404)."""
         request, events = arrival.request, arrival.events
         brand = self.site.brand_for_host(arrival.host)
         match = brand.routes.match(request.url.path) if brand else None
         if brand is None or match is None:
             arrival.brand_id = brand.id if brand else ""
             events.add("resolve", host=arrival.host, path=clip(request.url.path), page=None)
-            return error_page(404)
+            return None
         page, route_params = match
         arrival.brand_id = brand.id
         events.add("resolve", brand=brand.id, page=page.site_path)
+        return self.visit_of(arrival, brand, page, route_params)
+
+    def visit_of(self, arrival: Arrival, brand: Brand, page: Page,
+                 route_params: Mapping[str, str], session: Session | None = None) -> Visit:
+        """A visit of `page`: the `request` its script and template see; an empty session
+        until `load_session`, unless one is given."""
+        request = arrival.request
         body, unparsed = inbound.parse_body(request.headers.get("content-type"), arrival.body)
         if unparsed is not None:
-            events.add("request_body", parsed=False, reason=unparsed)
+            arrival.events.add("request_body", parsed=False, reason=unparsed)
         request_object = inbound.request_object(
             method=request.method, path=request.url.path, query=request.query_params, body=body,
             headers=request.headers, cookies=request.cookies, client=arrival.client,
             route_params=route_params,
         )
-        return Visit(arrival, brand, page, request_object, Session(brand=brand.id))
+        return Visit(arrival, brand, page, request_object, session or Session(brand=brand.id),
+                     assets=self.asset_links[brand.id])
 
     async def load_session(self, visit: Visit) -> Response | None:
         visit.session = await self.sessions.load(visit.brand.id, visit.request.cookies,
@@ -249,7 +285,7 @@ class Funnelrun:
         visit.events.add("access", decision=decision, requires_login=True)
         if front.login_redirect:
             return redirect(front.login_redirect, 302)
-        return error_page(404)
+        return self.error_page_of(visit, 404)
 
     async def run_script(self, visit: Visit) -> Response | None:
         page, session = visit.page, visit.session
@@ -269,6 +305,7 @@ class Funnelrun:
             if page.bundle.names_set_customer else self.login_quota.most,
             limits=self.settings.limits, brand=visit.brand.settings.public(),
             i18n=visit_language(visit).script_config(page.bundle.dictionary_keys),
+            assets=self.asset_links[visit.brand.id].script_config(page.bundle.asset_paths),
         )
         result = await self.executors.run(job, VisitHost(self.handover, visit))
         visit.events.script(result)
@@ -279,11 +316,58 @@ class Funnelrun:
             html = render_page(visit, self.clock())
         except FunnelrunError as exc:
             visit.events.error("template_error", exc)
-            return error_page(500)
+            return self.error_page_of(visit, 500)
         if self.debug_window.shows_panel(visit.request):
             html = with_panel(html, visit.events.request_id)
             visit.private = True
         return HTMLResponse(utf8(html), status_code=visit.status)
+
+    async def error_response(self, arrival: Arrival, status: int) -> Response:
+        """The 404 (or 500) of a request without a page — none at its path, a missing asset:
+        the brand's own error page, shown with the visitor's session (read, never written);
+        the built-in page when the Host names no brand or the brand has no such page."""
+        brand = self.site.brand_for_host(arrival.host)
+        page = brand.error_pages.get(status) if brand is not None else None
+        if brand is None or page is None:
+            return error_page(status)
+        session = await self.sessions.load(brand.id, arrival.request.cookies, arrival.events)
+        return self.error_page_of(self.visit_of(arrival, brand, page, {}, session), status)
+
+    def error_page_of(self, visit: Visit, status: int) -> Response:
+        """Every 404 and 500 page a brand's visit gets is made here: its `pages/404.html` or
+        `pages/500.html`, with a page's context (the request, the session read only, brand
+        variables) and no script; the built-in page when the brand has none, or when its
+        template fails (a `template_error` page event, as for any page)."""
+        page = visit.brand.error_pages.get(status)
+        if page is None:
+            return error_page(status)
+        visit.events.add("error_page", status=status, page=page.site_path)
+        shown = dataclasses.replace(visit, page=page, status=status, variables={})
+        try:
+            html = render_page(shown, self.clock(), read_only=True)
+        except FunnelrunError as exc:
+            visit.events.error("template_error", exc)
+            return error_page(status)
+        private = self.debug_window.shows_panel(visit.request)
+        if private:
+            html = with_panel(html, visit.events.request_id)
+        response = HTMLResponse(utf8(html), status_code=status)
+        if private:
+            response.headers["cache-control"] = "private, no-store"
+        return response
+
+    def internal_error_page(self, arrival: Arrival) -> Response:
+        """The 500 after an unexpected exception: the brand's 500 page, given an empty session
+        (nothing more is read after a failure), else — or if that fails too — the built-in."""
+        brand = self.site.brand_for_host(arrival.host) if arrival.host else None
+        page = brand.error_pages.get(500) if brand is not None else None
+        if brand is None or page is None:
+            return error_page(500)
+        try:
+            return self.error_page_of(self.visit_of(arrival, brand, page, {}), 500)
+        except Exception:
+            logger.exception("request %s: the 500 page failed", arrival.events.request_id)
+            return error_page(500)
 
     async def finish(self, visit: Visit, response: Response) -> Response:
         cookie = await self.sessions.save(visit.session, visit.events, secure=visit.https)
@@ -303,7 +387,7 @@ class Funnelrun:
         """Step 9: the request's page events go to the store (batched: see the store); a store
         failure is only logged."""
         events = arrival.events
-        if self._store is None or not self.settings.events.record:
+        if self._store is None or not self.settings.events.record or not arrival.recorded:
             return
         if events.has_error:
             add_source_lines(events.items, self.site.source_line)

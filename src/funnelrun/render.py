@@ -22,11 +22,13 @@ _QUERY_SAFE = "!$&'()*+,;=:@/?%"
 _QUERY_AS_SENT = (string.ascii_letters + string.digits + "_.-~" + _QUERY_SAFE).encode()
 
 
-def render_page(visit: Visit, now: float | None = None) -> str:
-    """The page's HTML; `now` (epoch seconds, default the time) dates the %YEAR% placeholders."""
-    items = TemplateSessionItems(visit.session, visit.events)
+def render_page(visit: Visit, now: float | None = None, *, read_only: bool = False) -> str:
+    """The page's HTML; `now` (epoch seconds, default the time) dates the %YEAR% placeholders.
+    `read_only` (a brand's error page): the template reads the session but never writes it."""
+    items = (ReadOnlySessionItems if read_only else TemplateSessionItems)(visit.session,
+                                                                          visit.events)
     return visit.page.template.render(template_context(visit, now), session=items,
-                                      translator=visit_language(visit))
+                                      translator=visit_language(visit), assets=visit.assets)
 
 
 def template_context(visit: Visit, now: float | None = None) -> dict[str, Any]:
@@ -122,3 +124,15 @@ class TemplateSessionItems:
 
     def clear_item(self, key: str) -> None:
         self.session.write(sanitize_item_key(key), None)
+
+
+class ReadOnlySessionItems(TemplateSessionItems):
+    """An error page's session items: read as on any page; a write is refused with a warning,
+    so a 404 never creates, changes or extends a visitor's session."""
+
+    def set_item(self, key: str, value: Any) -> None:
+        self.events.warn(f"@setSessionItem('{key}')", "an error page does not write the session")
+
+    def clear_item(self, key: str) -> None:
+        self.events.warn(f"@clearSessionItem('{key}')",
+                         "an error page does not write the session")

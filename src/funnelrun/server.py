@@ -34,11 +34,16 @@ from .admin import paths as admin_paths
 from .errors import FunnelrunError
 from .server_log import log_config
 from .settings import ServerSettings, Settings
+from .site.assets import ASSETS_DIR, MAX_DEPTH
 
 APP = "funnelrun.worker:app_from_environment"
 KEEPALIVE_TIMEOUT_S = 5  # an idle kept-alive connection is closed after this (uvicorn's default)
 OPEN_FILES_RESERVE = 64  # descriptors besides connections: listener, store, executor pipes, logs
-RELOAD_PATTERNS = ["*.html", "*.js", "*.toml"]
+# Pages, components, modules and settings; and every file of an assets/ folder, whatever its
+# type, down to the depth the index takes (uvicorn matches each pattern against the end of a
+# path, one `*` per segment; dotfiles are excluded by uvicorn, and are not served anyway).
+ASSET_PATTERNS = ["/".join([ASSETS_DIR] + ["*"] * depth) for depth in range(1, MAX_DEPTH + 2)]
+RELOAD_PATTERNS = ["*.html", "*.js", "*.toml", *ASSET_PATTERNS]
 BODY_HEADERS = (b"content-length", b"transfer-encoding")  # a request without either has no body
 
 logger = logging.getLogger("funnelrun.server")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ada_url import URL
+
 from . import login_quota
 from .errors import SettingsError
 
@@ -97,6 +99,15 @@ class EventsSettings:
     record: bool = True  # keep each request's events in the store, for the debug window
 
 
+@dataclass(frozen=True, slots=True)
+class AssetSettings:
+    """Static assets (SPEC §10)."""
+
+    # Where asset() URLs point instead of this server: an http(s) URL without query or
+    # fragment, kept without its trailing slash ("https://cdn.example.com"); '' for none.
+    base_url: str = ""
+
+
 # The range of each integer setting (inclusive; None: no upper bound); unlisted ones must not be
 # negative. Zero deadlines or limits would refuse every visitor; a script stack over 4 MB
 # passes the executor's real 8 MB C stack, where QuickJS would crash instead of stopping.
@@ -125,6 +136,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     events: EventsSettings = field(default_factory=EventsSettings)
+    assets: AssetSettings = field(default_factory=AssetSettings)
     secret_key: Secret | None = None  # FUNNELRUN_SECRET_KEY, 32 bytes base64
     admin_token: Secret | None = None  # FUNNELRUN_ADMIN_TOKEN: the debug window's login
 
@@ -171,6 +183,8 @@ def load_settings(
     for name, section_type in sections.items():
         built[name] = _build_section(name, section_type, values.pop(name, {}))
     _check_networks("server.trusted_proxies", built["server"].trusted_proxies)
+    built["assets"] = dataclasses.replace(
+        built["assets"], base_url=_base_url("assets.base_url", built["assets"].base_url))
     if values:
         unknown = ", ".join(sorted(values))
         raise SettingsError(f"unknown settings section [{unknown}]; expected one of "
@@ -289,6 +303,28 @@ def _check_networks(key: str, entries: tuple[str, ...]) -> None:
             raise SettingsError(
                 f"setting '{key}' must list IP addresses or CIDR networks, got {entry!r}"
             ) from None
+
+
+def _base_url(key: str, value: str) -> str:
+    """A URL that asset() URLs start with: '' (none), or http(s)://host[:port][/path] as a
+    browser parses it (lower-case host, default port dropped), without its trailing slash."""
+    text = value.strip()
+    if not text:
+        return ""
+    expected = "an http:// or https:// URL such as 'https://cdn.example.com'"
+    if not text.startswith(("http://", "https://")):
+        raise SettingsError(f"setting '{key}' must be {expected}, got {value!r}")
+    if any(char in "?#@\\" or char <= " " or char == "\x7f" for char in text):
+        raise SettingsError(f"setting '{key}' must be {expected}, without spaces, credentials, "
+                            f"query or fragment, got {value!r}")
+    try:
+        url = URL(text)
+    except ValueError:
+        raise SettingsError(f"setting '{key}' must be {expected}; {value!r} is not a URL a "
+                            "browser can read") from None
+    if not url.hostname:
+        raise SettingsError(f"setting '{key}' must be {expected}; {value!r} has no host")
+    return url.href.rstrip("/")
 
 
 def _secret(environ: Mapping[str, str], name: str) -> Secret | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .asset_urls import AssetLinks
 from .events import PageEvents
 from .i18n import Translator
 from .inbound import Address
@@ -27,6 +28,7 @@ class Arrival:
     client: Address | None = None
     https: bool = False
     brand_id: str = ""  # the brand the Host names, even when no page matches (for the record)
+    recorded: bool = True  # its page events are stored (not for an asset served: app.py)
 
 
 @dataclass(eq=False)
@@ -44,6 +46,7 @@ class Visit:
     variables: dict[str, Any] = field(default_factory=dict)  # from setVariable
     private: bool = False  # the response carries an admin's panel: never cached
     translator: Translator | None = None  # its language, once resolved (funnelrun.language)
+    assets: AssetLinks | None = None  # the brand's asset() URLs (the app's, per brand)
 
     @property
     def request(self) -> Request:

@@ -30,7 +30,7 @@ def test_result_and_job_fields() -> None:
                                            "console_dropped", "duration_ms", "cpu_ms"]
     assert fields(script.ScriptJob) == ["bundle", "request", "session", "session_bytes",
                                         "customer", "is_customer", "login_quota", "limits",
-                                        "brand", "i18n"]
+                                        "brand", "i18n", "assets"]
     assert fields(script.Effects) == ["session", "cookies", "headers", "variables", "status",
                                       "redirect", "response", "warnings"]
     assert fields(script.CookieEffect) == ["name", "value", "max_age", "path", "delete"]

@@ -176,3 +176,61 @@ def test_an_unclosed_block_stops_the_site_and_names_its_tag(tmp_path):
         "brands/acme/components/card.html:1:1", "brands/acme/pages/index.html:5:1",
     ]
     assert "this backend script is never closed" in headlines(caught.value)[0]
+
+
+def test_error_pages_are_kept_apart_and_never_routed(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": "home",
+        "brands/acme/pages/404.html": "not here",
+        "brands/acme/pages/500.html": "broken",
+        "brands/acme/pages/404/index.html": "a page the author routed at /404 on purpose",
+        "brands/acme/pages/errors/500.html": "only the top of pages/ holds error pages",
+    })
+    brand = load_site(root).brands["acme"]
+    assert {status: page.site_path for status, page in brand.error_pages.items()} == {
+        404: "brands/acme/pages/404.html", 500: "brands/acme/pages/500.html"}
+    assert brand.routes.match("/500") is None
+    assert brand.routes.match("/404")[0].site_path == "brands/acme/pages/404/index.html"
+    assert brand.routes.match("/errors/500")[0].site_path == "brands/acme/pages/errors/500.html"
+
+
+def test_a_broken_error_page_stops_the_site_like_any_page(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": "home",
+        "brands/acme/pages/404.html": "<h1>Gone</h1>\n@if(true)\nunclosed\n",
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert headlines(caught.value) == [
+        "brands/acme/pages/404.html:4:1: unclosed @if opened at 2:1; "
+        "expected @elseif, @else or @endif"
+    ]
+    assert [problem.headline() for problem in check_site(root)] == headlines(caught.value)
+
+
+def test_an_error_page_cannot_require_a_login(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/500.html": "+++\nrequires_login = true\n+++\nbroken",
+    })
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    assert headlines(caught.value) == [
+        "brands/acme/pages/500.html:2:1: an error page is shown to every visitor who meets "
+        "the error; it cannot require a login"
+    ]
+
+
+def test_an_error_pages_backend_script_is_a_warning_and_never_built(tmp_path):
+    root = write_site(tmp_path, {
+        "brands/acme/pages/index.html": "home",
+        "brands/acme/pages/404.html": '<h1>Gone</h1>\n<script scope="backend">\n'
+                                      'import { x } from "missing";\n</script>\n',
+    })
+    site = load_site(root)
+    page = site.brands["acme"].error_pages[404]
+    assert page.bundle is None and page.script_problem is None
+    assert "<script" not in page.template.render()
+    assert [problem.headline() for problem in check_site(root)] == [
+        "brands/acme/pages/404.html:2:25: an error page runs no backend script; "
+        "this block is never run"
+    ]

@@ -11,8 +11,8 @@ from funnelrun.template import Environment, Template, TemplateSource
 
 def test_public_names():
     assert sorted(template.__all__) == sorted([
-        "FILTERS", "UNDEFINED", "Environment", "Loader", "SessionItems", "Template",
-        "TemplateSource", "Token", "Translator", "lex", "parse",
+        "FILTERS", "UNDEFINED", "AssetLinker", "Environment", "Loader", "SessionItems",
+        "Template", "TemplateSource", "Token", "Translator", "lex", "parse",
     ])
     for name in template.__all__:
         assert hasattr(template, name)
@@ -29,8 +29,8 @@ def test_signatures():
     )
     assert str(inspect.signature(Template.render)) == (
         "(self, context: 'Mapping[str, Any] | None' = None, *, "
-        "session: 'SessionItems | None' = None, translator: 'Translator | None' = None) "
-        "-> 'str'"
+        "session: 'SessionItems | None' = None, translator: 'Translator | None' = None, "
+        "assets: 'AssetLinker | None' = None) -> 'str'"
     )
 
 

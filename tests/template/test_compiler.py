@@ -54,21 +54,21 @@ def test_filter_argument_counts_are_checked():
 def test_unknown_function_lists_the_known_ones():
     err = error("{{ foo('x') }}")
     assert err.message == ("unknown function 'foo'; known functions: dump, getSessionItem, t, "
-                           "locales, defaultLocale, getResolvedLanguage, getTranslations")
+                           "locales, defaultLocale, getResolvedLanguage, getTranslations, asset")
     assert (err.line, err.column) == (1, 4)
 
 
 def test_method_calls_are_unknown_functions():
     assert error("{{ user.name.toUpperCase() }}").message == (
         "unknown function 'user.name.toUpperCase'; known functions: dump, getSessionItem, t, "
-        "locales, defaultLocale, getResolvedLanguage, getTranslations"
+        "locales, defaultLocale, getResolvedLanguage, getTranslations, asset"
     )
 
 
 def test_calling_a_computed_value_is_refused():
     assert error("{{ (a)[0]() }}").message == (
         "only built-in functions can be called; known functions: dump, getSessionItem, t, "
-        "locales, defaultLocale, getResolvedLanguage, getTranslations"
+        "locales, defaultLocale, getResolvedLanguage, getTranslations, asset"
     )
 
 

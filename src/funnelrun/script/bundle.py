@@ -33,6 +33,9 @@ from .modules import DEFAULT_EXPORT, Import, ModuleLoader, ModuleResolver, Unit,
 # those of them that take a key first.
 _DICTIONARY_READERS = re.compile(r"(?<![\w$])(?:t|getTranslations?)(?![\w$])")
 KEY_READERS = frozenset({"t", "getTranslation"})
+# `asset(path)` (README "Assets"), as a word: a run needs the versions of the paths it names.
+_ASSET_READERS = re.compile(r"(?<![\w$])asset(?![\w$])")
+ASSET_READERS = frozenset({"asset"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +72,20 @@ class Bundle:
     # Whether the code says "device": only then does `request.device` go in, parsed from the
     # User-Agent (app.py); a script reaching it by a computed name finds it undefined.
     names_device: bool = field(init=False, repr=False, compare=False)
+    # Likewise the asset versions a run needs: the paths of `asset("…")` when those calls are
+    # all the code says of `asset`; None (every asset's) when it says more. A script reaching
+    # it by a name it never spells gets plain URLs.
+    asset_paths: frozenset[str] | None = field(init=False, repr=False, compare=False)
     _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_starts", tuple(s.bundle_line for s in self.segments))
         object.__setattr__(self, "names_set_customer", "setCustomer" in self.code)
         object.__setattr__(self, "names_device", "device" in self.code)
-        object.__setattr__(self, "dictionary_keys", _dictionary_keys(self.code))
+        object.__setattr__(self, "dictionary_keys",
+                           _literal_arguments(self.code, _DICTIONARY_READERS, KEY_READERS))
+        object.__setattr__(self, "asset_paths",
+                           _literal_arguments(self.code, _ASSET_READERS, ASSET_READERS))
 
     def position(self, line: int | None, column: int | None) -> Position | None:
         """Where bundle `line` and `column` (1-based; a UTF-8 byte column, as QuickJS counts)
@@ -138,12 +148,15 @@ def _literal_calls(tokens: list[Token], names: frozenset[str]) -> list[tuple[Tok
     return found
 
 
-def _dictionary_keys(code: str) -> frozenset[str] | None:
-    """What a run of `code` needs of the dictionary (see Bundle.dictionary_keys)."""
-    mentions = {match.start() for match in _DICTIONARY_READERS.finditer(code)}
+def _literal_arguments(code: str, mentioned: re.Pattern[str],
+                       names: frozenset[str]) -> frozenset[str] | None:
+    """The literal first arguments of the calls of `names` in `code` when every word that
+    `mentioned` finds is such a call; None when the code says more of them (see
+    Bundle.dictionary_keys and Bundle.asset_paths)."""
+    mentions = {match.start() for match in mentioned.finditer(code)}
     if not mentions:
         return frozenset()
-    calls = _literal_calls(tokenize(code), KEY_READERS)
+    calls = _literal_calls(tokenize(code), names)
     if mentions != {name.start for name, _ in calls}:
         return None
     return frozenset(literal.text[1:-1] for _, literal in calls)

@@ -40,6 +40,9 @@ class ScriptJob:
     # The run's language, locales and perhaps dictionary: JSON text, made once per brand and
     # language (funnelrun.i18n.Translator.script_config), spliced into the configuration.
     i18n: str = "null"
+    # The asset base and versions its code can ask for: JSON text, made once per brand and set
+    # of paths (funnelrun.asset_urls.AssetLinks.script_config), spliced in likewise.
+    assets: str = "null"
     _texts: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,7 +71,7 @@ class ScriptJob:
             }, allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise ScriptEngineError(f"the script's globals are not JSON data: {exc}") from exc
-        return f'{text[:-1]},"i18n":{self.i18n}}}'
+        return f'{text[:-1]},"i18n":{self.i18n},"assets":{self.assets}}}'
 
 
 class ScriptFailure(ScriptError):

@@ -453,6 +453,24 @@
     for (const name of names(api)) define(globalThis, name, { value: api[name] });
   }
 
+  // -- assets: asset(path) as funnelrun.asset_urls makes it, from the run's configuration -------
+  // (`urls`: those of the literal paths the code names; else `versions`, keyed by URL path).
+
+  const split = uncurry(Str.prototype.split), wellFormed = uncurry(Str.prototype.toWellFormed);
+  let assets = { base: "/assets/", urls: { __proto__: null }, versions: { __proto__: null } };
+
+  function asset(path) {
+    const text = path === undefined || path === null ? "" : Str(path), parts = list();
+    if (hasOwn(assets.urls, text)) return assets.urls[text];
+    const segments = split(text, "/");
+    for (let i = 0; i < segments.length; i++) {
+      if (segments[i] === "..") parts.length = parts.length ? parts.length - 1 : 0;
+      else if (segments[i] !== "" && segments[i] !== ".") push(parts, escape(wellFormed(segments[i])));
+    }
+    const name = join(parts, "/"), url = assets.base + name;
+    return hasOwn(assets.versions, name) ? url + "?v=" + assets.versions[name] : url;
+  }
+
   // -- globals and the run -----------------------------------------------------------------------
 
   function getVariable(name) {
@@ -475,7 +493,7 @@
       console: freeze({ log: logger("log"), info: logger("info"), warn: logger("warn"),
         error: logger("error"), debug: logger("debug") }),
       getCustomer: () => customer, getUser: getUser, setSessionItem: setSessionItem,
-      getSessionItem: getSessionItem, clearSessionItem: clearSessionItem,
+      getSessionItem: getSessionItem, clearSessionItem: clearSessionItem, asset: asset,
     };
     for (const name of names(api)) define(globalThis, name, { value: api[name] });
     defineTranslations();
@@ -495,6 +513,11 @@
     isCustomer = config.is_customer === true;
     quota = config.login_quota;
     startTranslations(config.i18n);
+    if (config.assets !== null) {
+      assets = config.assets;
+      setPrototypeOf(assets.urls, null);
+      setPrototypeOf(assets.versions, null);
+    }
   }
 
   // Python calls the bundle itself (so no frame of this file is beneath the script's code)

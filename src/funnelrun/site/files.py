@@ -50,9 +50,10 @@ class SiteFolder:
         return [entry for entry in sorted(parent.iterdir())
                 if entry.is_dir() and self._allowed(entry)]
 
-    def files(self, folder: Path, suffix: str) -> list[Path]:
+    def files(self, folder: Path, suffix: str, *, hidden: bool = True) -> list[Path]:
         """Every regular file under `folder` (recursively) whose name ends with `suffix`, in
-        path order. Links inside the site are followed, each folder once."""
+        path order. Links inside the site are followed, each folder once. With `hidden` false,
+        dotfiles and dot-folders (`.env`, `.git/`) are skipped, never looked into."""
         if not folder.is_dir() or not self._allowed(folder):
             return []
         found: list[Path] = []
@@ -60,9 +61,11 @@ class SiteFolder:
         for current, subfolders, names in os.walk(folder, followlinks=True):
             here = Path(current)
             subfolders[:] = [name for name in sorted(subfolders)
-                             if self._allowed(here / name) and self._first_visit(here / name,
+                             if (hidden or not name.startswith("."))
+                             and self._allowed(here / name) and self._first_visit(here / name,
                                                                                  visited)]
             found += [here / name for name in names if name.endswith(suffix)
+                      and (hidden or not name.startswith("."))
                       and self._allowed(here / name) and (here / name).is_file()]
         return sorted(found)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..asset_urls import asset_path
 from ..errors import Position, ScriptError, SiteError, SiteInvalid, SourceError
 from ..i18n import BrandTranslations
 from ..script import (
@@ -14,11 +16,12 @@ from ..script import (
     ScriptBlock,
     check_script_syntax,
 )
-from ..script.bundle import KEY_READERS
+from ..script.bundle import ASSET_READERS, KEY_READERS
 from ..template import Environment, Template, TemplateSource
+from .assets import ASSETS_DIR, AssetIndex, load_assets
 from .brand import BRAND_FILE, BrandSettings, load_brand_settings, read_text
 from .files import SiteFolder
-from .pages import PageSource, load_page
+from .pages import PageSource, error_status, load_page
 from .routes import RouteTable
 from .scripts import page_bundle, split_scripts
 from .translations import load_translations, unknown_keys
@@ -45,6 +48,8 @@ class Brand:
     folder: Path
     site_path: str  # "brands/acme"
     routes: RouteTable[Page] = field(default_factory=RouteTable)
+    error_pages: dict[int, Page] = field(default_factory=dict)  # 404, 500: pages/404.html, …
+    assets: AssetIndex = field(default_factory=AssetIndex)  # assets/ over the site's (site.assets)
     components: dict[str, TemplateSource] = field(default_factory=dict)
     component_scripts: dict[str, list[ScriptBlock]] = field(default_factory=dict)
     modules: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (code, site_path)
@@ -149,11 +154,19 @@ def _load(root: Path) -> tuple[Site, list[SourceError]]:
                 brands[brand.id] = brand
     if not brands and not problems.items:
         problems.add(SiteError(f"{brands_dir}: no brands; expected a folder per brand", None))
+    asset_warnings: list[SiteError] = []
+    with problems.collect():
+        indexes, asset_warnings = load_assets(
+            site_folder, {brand.id: brand.folder for brand in brands.values()})
+        for brand_id, index in indexes.items():
+            brands[brand_id].assets = index
+            brands[brand_id].warnings += _missing_assets(brands[brand_id])
     with problems.collect():
         _check_hosts(brands)
     site = Site(root, brands)
     site.problems.extend(page.script_problem for page in site.pages() if page.script_problem)
     site.problems.extend(warning for brand in brands.values() for warning in brand.warnings)
+    site.problems.extend(asset_warnings)
     return site, problems.items
 
 
@@ -206,6 +219,10 @@ def _load_brand(site_folder: SiteFolder, folder: Path, problems: _Problems) -> B
             relative = PurePosixPath(path.relative_to(folder / "pages").as_posix())
             site_path = site_folder.site_path(path)
             source = load_page(relative, site_path, brand.read(site_folder, path))
+            status = error_status(relative)
+            if status is not None:
+                brand.error_pages[status] = _compile_error_page(brand, source)
+                continue
             page = _compile_page(brand, source)
             brand.routes.add(source.route, page, source.site_path)
     components: list[Template] = []
@@ -220,13 +237,41 @@ def _load_brand(site_folder: SiteFolder, folder: Path, problems: _Problems) -> B
 
 def _translation_keys(brand: Brand, components: list[Template]) -> list[tuple[str, Position]]:
     """Every literal key the brand's pages, components and scripts translate, with where."""
-    templates = [page.template for page in brand.routes] + components
+    pages = [*brand.routes, *brand.error_pages.values()]
+    templates = [page.template for page in pages] + components
     keys = [(key, Position(template.filename, line, column))
             for template in templates for key, line, column in template.translation_keys]
     for page in brand.routes:
         if page.bundle is not None and page.bundle.dictionary_keys != frozenset():
             keys += page.bundle.literal_calls(KEY_READERS)
     return keys
+
+
+def _missing_assets(brand: Brand) -> list[SiteError]:
+    """Warnings for the literal paths of `asset('…')` in the brand's templates and
+    `asset("…")` in its scripts that name no file of its assets folders: the page links them
+    without `?v=`, and the browser gets a 404."""
+    templates = [page.template for page in (*brand.routes, *brand.error_pages.values())]
+    for name in brand.components:
+        with contextlib.suppress(SourceError):  # a broken component is a problem of its own
+            templates.append(brand.env.get_template(name))
+    uses = [(path, Position(template.filename, line, column))
+            for template in templates for path, line, column in template.asset_paths]
+    for page in brand.routes:
+        if page.bundle is not None and page.bundle.asset_paths != frozenset():
+            uses += page.bundle.literal_calls(ASSET_READERS)
+    problems: dict[str, SiteError] = {}
+    for argument, position in uses:
+        path = asset_path(argument)
+        if path in brand.assets:
+            continue
+        close = difflib.get_close_matches(path, sorted(brand.assets), n=1, cutoff=0.8)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problem = SiteError(
+            f"asset '{argument}' not found in {brand.site_path}/{ASSETS_DIR}/ or "
+            f"{ASSETS_DIR}/{hint}; asset() links it without ?v=", position, reason="assets")
+        problems.setdefault(problem.headline(), problem)
+    return list(problems.values())
 
 
 def _compile_page(brand: Brand, source: PageSource) -> Page:
@@ -238,6 +283,20 @@ def _compile_page(brand: Brand, source: PageSource) -> Page:
     except ScriptError as exc:  # served anyway: the page renders, the error is recorded
         page.script_problem = exc
     return page
+
+
+def _compile_error_page(brand: Brand, source: PageSource) -> Page:
+    """A brand's 404 or 500 page: a template only. It runs no backend script (neither its own
+    nor its layouts' and components'): a script could fail again, and every miss of a bot
+    would cost a run; a block of its own is removed as always, and warned about."""
+    body, blocks = split_scripts(source.body, source.site_path, first_line=source.first_line)
+    template = brand.env.compile(body, source.site_path, first_line=source.first_line)
+    brand.warnings += [
+        SiteError("an error page runs no backend script; this block is never run",
+                  Position(source.site_path, block.line, block.column))
+        for block in blocks
+    ]
+    return Page(brand=brand, source=source, template=template, bundle=None)
 
 
 def _check_hosts(brands: dict[str, Brand]) -> None:

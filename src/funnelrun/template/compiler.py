@@ -24,14 +24,16 @@ FUNCTIONS: dict[str, tuple[str, bool]] = {
     "dump": ("dump", False),
     "getSessionItem": ("get_item", True),
 }
-# Functions of the request's language (README "Translations"): name → (runtime helper, fewest
-# and most arguments). The helper gets the context first, where the translator is.
-LANGUAGE_FUNCTIONS: dict[str, tuple[str, int, int]] = {
+# Functions of the request's language (README "Translations") and of the brand's assets
+# (README "Assets"): name → (runtime helper, fewest and most arguments). The helper gets the
+# context first, where the translator and the asset links are.
+CONTEXT_FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "t": ("translate", 1, 2),
     "locales": ("locales", 0, 0),
     "defaultLocale": ("default_locale", 0, 0),
     "getResolvedLanguage": ("resolved_language", 0, 0),
     "getTranslations": ("translations", 0, 0),
+    "asset": ("asset", 1, 1),
 }
 TRANSLATE_FILTER = "t"  # `'key' | t` and `'key' | t:params`: t() as a filter
 _ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
@@ -109,6 +111,18 @@ def translation_keys(tree: nodes.Template) -> tuple[tuple[str, int, int], ...]:
                   | nodes.Filter(name="t", value=nodes.Literal() as key)):
                 if isinstance(key.value, str):
                     found.append((key.value, key.line, key.column))
+    return tuple(found)
+
+
+def asset_paths(tree: nodes.Template) -> tuple[tuple[str, int, int], ...]:
+    """Paths given as string literals to `asset('…')`, with the line and column of the
+    literal: start-up and `funnelrun check` look each one up in the brand's assets."""
+    found: list[tuple[str, int, int]] = []
+    for node in tree.walk():
+        match node:
+            case nodes.Call(func=nodes.Name(name="asset"), args=[nodes.Literal() as path]):
+                if isinstance(path.value, str):
+                    found.append((path.value, path.line, path.column))
     return tuple(found)
 
 
@@ -457,9 +471,9 @@ class _CodeGenerator:
         return None if innermost.target == "loop" else innermost
 
     def call(self, node: nodes.Call) -> str:
-        known = ", ".join([*FUNCTIONS, *LANGUAGE_FUNCTIONS])
-        if isinstance(node.func, nodes.Name) and node.func.name in LANGUAGE_FUNCTIONS:
-            return self.language_call(node, node.func.name)
+        known = ", ".join([*FUNCTIONS, *CONTEXT_FUNCTIONS])
+        if isinstance(node.func, nodes.Name) and node.func.name in CONTEXT_FUNCTIONS:
+            return self.context_call(node, node.func.name)
         if not isinstance(node.func, nodes.Name) or node.func.name not in FUNCTIONS:
             path = _path_text(node.func)
             if path is None:
@@ -473,8 +487,8 @@ class _CodeGenerator:
         args = [self.expr(arg) for arg in node.args]
         return f"{helper}({', '.join((['items'] if needs_items else []) + args)})"
 
-    def language_call(self, node: nodes.Call, name: str) -> str:
-        helper, low, high = LANGUAGE_FUNCTIONS[name]
+    def context_call(self, node: nodes.Call, name: str) -> str:
+        helper, low, high = CONTEXT_FUNCTIONS[name]
         if not low <= len(node.args) <= high:
             wanted = f"{low} to {high} arguments" if low != high else _count(low, "argument")
             self.fail(f"{name}() takes {wanted}, got {len(node.args)}", node)

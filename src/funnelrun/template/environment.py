@@ -7,14 +7,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from funnelrun.errors import Position, TemplateNotFound
-from funnelrun.template.compiler import Dependency, generate, translation_keys
+from funnelrun.template.compiler import Dependency, asset_paths, generate, translation_keys
 from funnelrun.template.filters import FILTERS
 from funnelrun.template.lexer import TemplateSource
 from funnelrun.template.parser import parse
 from funnelrun.template.runtime import (
+    ASSETS,
     EMPTY_BLOCKS,
     NAMESPACE,
     TRANSLATOR,
+    AssetLinker,
     Renderable,
     SessionItems,
     Translator,
@@ -26,8 +28,8 @@ Loader = Callable[[str], TemplateSource | None]
 class Template:
     """A compiled template: render it as often as you like, from any thread."""
 
-    __slots__ = ("_root", "dependencies", "environment", "extends", "name", "source",
-                 "translation_keys")
+    __slots__ = ("_root", "asset_paths", "dependencies", "environment", "extends", "name",
+                 "source", "translation_keys")
 
     def __init__(
         self,
@@ -38,6 +40,7 @@ class Template:
         dependencies: tuple[str, ...],
         extends: str | None = None,
         translation_keys: tuple[tuple[str, int, int], ...] = (),
+        asset_paths: tuple[tuple[str, int, int], ...] = (),
     ) -> None:
         self.environment = environment
         self.name = name  # the loader's name; None for a page compiled from text
@@ -48,6 +51,8 @@ class Template:
         self.extends = extends  # the @extends name when it is a string literal
         # String-literal keys of t() and `| t`, with line and column, for `funnelrun check`.
         self.translation_keys = translation_keys
+        # String-literal paths of asset('…'), with line and column: missing ones are warned of.
+        self.asset_paths = asset_paths
         self._root = root
 
     @property
@@ -61,15 +66,16 @@ class Template:
 
     def render(
         self, context: Mapping[str, Any] | None = None, *, session: SessionItems | None = None,
-        translator: Translator | None = None,
+        translator: Translator | None = None, assets: AssetLinker | None = None,
     ) -> str:
         """The template's HTML for `context`. Missing names print nothing; only a broken
         @extends/@component (unknown template, cycle) raises. `translator` answers t() and
-        the other language functions; without one they answer '' (and [] and {})."""
+        the other language functions; without one they answer '' (and [] and {}). `assets`
+        answers asset(); without it asset() gives plain `/assets/…` URLs."""
         buf: list[str] = []
         ctx: Mapping[Any, Any] = context if context is not None else {}
-        if translator is not None:
-            ctx = {**ctx, TRANSLATOR: translator}
+        if translator is not None or assets is not None:
+            ctx = {**ctx, TRANSLATOR: translator, ASSETS: assets}
         self._root(ctx, session, EMPTY_BLOCKS, buf, (self,), 0)
         return "".join(buf)
 
@@ -137,7 +143,7 @@ class Environment:
             (d.name for d in generated.dependencies if d.directive == "extends"), None
         )
         template = Template(self, name, source, namespace["root"], names, layout,
-                            translation_keys(tree))
+                            translation_keys(tree), asset_paths(tree))
         namespace["TPL"] = template
         for dependency in generated.dependencies:
             self._require(dependency, source)

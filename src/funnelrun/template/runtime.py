@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from funnelrun.asset_urls import asset_path, asset_url
 from funnelrun.errors import Position, TemplateNotFound, TemplateRuntimeError
 from funnelrun.template import values
 from funnelrun.template.stringify import json_value, to_json
@@ -48,17 +49,28 @@ class Translator(Protocol):
         """The brand's default language code, or ''."""
 
 
-class _ContextKey:
-    """The context key a template's translator sits under: not a string, so no name or object
-    literal key of a template can reach or replace it."""
+class AssetLinker(Protocol):
+    """The brand's asset URLs, implemented by the app (funnelrun.asset_urls.AssetLinks)."""
 
-    __slots__ = ()
+    def url(self, argument: str) -> str:
+        """`asset(argument)`: the asset's URL, with `?v=<hash>` when it exists."""
+
+
+class _ContextKey:
+    """A context key of the runtime's (the translator, the asset links): not a string, so no
+    name or object literal key of a template can reach or replace it."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __repr__(self) -> str:
-        return "TRANSLATOR"
+        return self.name
 
 
-TRANSLATOR: Any = _ContextKey()
+TRANSLATOR: Any = _ContextKey("TRANSLATOR")
+ASSETS: Any = _ContextKey("ASSETS")
 
 
 class Renderable(Protocol):
@@ -144,6 +156,17 @@ def resolved_language(ctx: Any) -> str:
 def translations(ctx: Any) -> dict[str, str]:
     translator: Translator | None = ctx.get(TRANSLATOR)
     return {} if translator is None else translator.translations()
+
+
+# -- assets ------------------------------------------------------------------------------------
+
+
+def asset(ctx: Any, path: Any) -> str:
+    """`asset('css/site.css')`: the URL of a file of the brand's assets folder, with its
+    content hash; without asset links (a template rendered on its own) the plain URL."""
+    links: AssetLinker | None = ctx.get(ASSETS)
+    text = to_str(path)
+    return links.url(text) if links is not None else asset_url(asset_path(text))
 
 
 def dump(value: Any) -> str:
@@ -242,6 +265,7 @@ NAMESPACE: dict[str, Any] = {
     "default_locale": default_locale,
     "resolved_language": resolved_language,
     "translations": translations,
+    "asset": asset,
     "get_item": get_item,
     "set_item": set_item,
     "clear_item": clear_item,
