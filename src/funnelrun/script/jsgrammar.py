@@ -199,9 +199,7 @@ class Grammar:
         elif text == "=>":
             self.headers.arrow = self._arrow(previous)
             self._expect()
-        elif text in ("++", "--") and self.ended:
-            pass  # postfix: the expression goes on having ended
-        else:
+        elif not (text in ("++", "--") and self.ended):  # a postfix ++/-- leaves it ended
             self.headers.star(text, previous)
             self._expect()
 
