@@ -131,13 +131,15 @@ async def test_one_token_sent_to_every_worker_at_once_logs_in_exactly_once(
         async with served.client("b.test") as visitor:
             return await visitor.get("/members", params={"ef_session": token})
 
-    answers: list[httpx.Response] = []
+    bursts_across_workers = 0
     for token in tokens:
         at_once = await asyncio.gather(*(visit(token) for _ in range(2 * WORKERS)))
         assert sorted(answer.status_code for answer in at_once) == [303] + [404] * (2 * WORKERS - 1)
-        answers += at_once
-    workers = await served.workers_of(answers)
-    assert len(workers) == WORKERS, f"not every worker took a token: {workers}"
+        if len(await served.workers_of(at_once)) > 1:
+            bursts_across_workers += 1
+    # The kernel, not the test, spreads connections over the workers, so how many take part
+    # varies; the claim raced between processes as long as some bursts were split.
+    assert bursts_across_workers > 0, "every token's burst went to one worker: nothing raced"
 
 
 async def test_the_login_quota_per_address_holds_across_workers(served: Served) -> None:
