@@ -11,7 +11,7 @@ SITE   ?= example
 
 # funnelrun's quickjs-ng (the PyPI binding plus bytecode loading, native/quickjs-ng/) is built
 # with the machine's C compiler before the rest is installed; pip then keeps it.
-$(STAMP): pyproject.toml native/quickjs-ng/build.py native/quickjs-ng/bytecode.patch
+$(STAMP): pyproject.toml native/quickjs-ng/build.py native/quickjs-ng/funnelrun.patch
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python native/quickjs-ng/build.py

@@ -184,6 +184,17 @@ def test_a_brand_makes_one_translator_per_language() -> None:
     assert translations.translator("en").translate("a") == ""  # en.toml missing: empty
 
 
+def test_without_languages_a_brand_keeps_a_bounded_number_of_hint_translators() -> None:
+    from funnelrun.i18n import MAX_OTHER_TRANSLATORS
+    translations = BrandTranslations()
+    assert translations.translator("de") is translations.translator("de")  # its config kept
+    for number in range(MAX_OTHER_TRANSLATORS):
+        translations.translator(f"x{number}")
+    late = translations.translator("zz-late")  # hints come from visitors: no more are kept
+    assert late.language == "zz-late" and translations.translator("zz-late") is not late
+    assert translations.translator("de") is translations.translator("de")
+
+
 def test_the_script_configuration_carries_the_keys_asked_for() -> None:
     translator = BrandTranslations(EN_RO, {"ro": {"a": "ă", "b": "b"}}).translator("ro")
     assert json.loads(translator.script_config(None)) == {

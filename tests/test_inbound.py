@@ -1,6 +1,7 @@
 import ipaddress
 
 import pytest
+from starlette.requests import Request
 
 from funnelrun.inbound import (
     MAX_PARSED_BODY_BYTES,
@@ -8,12 +9,15 @@ from funnelrun.inbound import (
     BodyTooLarge,
     client_address,
     device,
+    header_map,
     host_name,
     ip_fields,
     page_cookies,
     parse_body,
     parse_networks,
+    query_map,
     read_body,
+    url_path,
 )
 
 
@@ -34,6 +38,32 @@ from funnelrun.inbound import (
 )
 def test_host_name(header, expected):
     assert host_name(header) == expected
+
+
+def test_header_map_reads_headers_as_starlette_does_the_first_of_repeated_ones():
+    raw = [(b"host", b"a.test"), (b"cookie", b"a=1"), (b"cookie", b"b=2"), (b"referer", b"\xe9")]
+    headers = Request({"type": "http", "headers": raw}).headers
+    assert header_map(raw) == {name: headers[name] for name in ("host", "cookie", "referer")}
+    assert header_map(raw)["cookie"] == "a=1"
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/offers/spring-sale", "/a%20b", "/a?b", "/a#b", "/a\\b", "/a b", "/a\tb", "//x",
+    "/é", "", "*",
+])
+@pytest.mark.parametrize("host", [b"a.test:8000", b"not a host"])
+@pytest.mark.parametrize("server", [("a.test", 80), None])
+def test_url_path_is_starlettes_url_path(path, host, server):
+    scope = {"type": "http", "scheme": "http", "path": path, "query_string": b"",
+             "headers": [(b"host", host)], "server": server}
+    assert url_path(Request(scope)) == Request(scope).url.path
+
+
+@pytest.mark.parametrize("query", [b"", b"a=1&b=2&a=3", b"x&y=&z=%C3%A9+1", b"a=%E9"])
+def test_query_map_is_dict_of_starlettes_query_params_the_last_value_winning(query):
+    expected = dict(Request({"type": "http", "query_string": query, "headers": []}).query_params)
+    assert query_map(query) == expected
+    assert list(query_map(query)) == list(expected)
 
 
 async def chunks(*parts: bytes):
@@ -171,6 +201,19 @@ def test_device_from_user_agent(agent, expected):
     ],
 )
 def test_android_is_a_tablet_unless_mobile_follows_its_last_mention(agent, expected):
+    assert device(agent) == expected
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ("Mozilla/5.0 (\u212aindle Fire) Safari", (False, True)),  # KELVIN SIGN folds to k
+        ("Mozilla/5.0 (\u017filk/1.0) Safari", (False, True)),  # LONG S folds to s
+        ("Mozilla/5.0 (iPhone) Safari é", (True, False)),
+        ("Mozilla/5.0 (X11) Chrome é", (False, False)),
+    ],
+)
+def test_device_of_a_non_ascii_agent_ignores_case_as_unicode_does(agent, expected):
     assert device(agent) == expected
 
 

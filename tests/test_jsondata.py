@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from funnelrun.jsondata import (
@@ -10,6 +12,7 @@ from funnelrun.jsondata import (
     clean_text,
     decode_json,
     depth_refusal,
+    nesting_bound,
     parse_strict,
     too_deep,
     utf8,
@@ -35,6 +38,14 @@ def test_depth_counts_the_deepest_branch_and_any_limit():
     wide = {"a": [1, 2, {"b": [3]}], "c": "text"}  # 4 levels down the deepest branch
     assert not too_deep(wide, 4) and too_deep(wide, 3)
     assert not too_deep("a string", 0) and too_deep([], 0)
+
+
+@pytest.mark.parametrize(("text", "bound"), [
+    ("1", 0), ("[]", 1), ('{"a": [1, {"b": [2]}]}', 4), ('[{"k": "[{"}, [[]]]', 6),
+])
+def test_the_nesting_bound_of_a_text_is_never_below_its_depth(text, bound):
+    assert nesting_bound(text) == bound
+    assert not too_deep(json.loads(text), bound)
 
 
 def test_depth_of_data_far_past_python_recursion_limit_is_answered():

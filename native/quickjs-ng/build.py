@@ -5,7 +5,7 @@ the Python that runs this script.
 
 The stock binding compiles every script from source. funnelrun evaluates its 20 KB prelude in
 every fresh context, once per request, and compiling it costs about 0.8 ms of CPU; loading it
-as bytecode costs about 0.09 ms. `bytecode.patch` adds `Context.compile(code) -> bytes`
+as bytecode costs about 0.09 ms. `funnelrun.patch` adds `Context.compile(code) -> bytes`
 (compile only, nothing runs) and `Context.eval_bytecode(data)` to the binding's module.c, and
 marks the version `+funnelrun.N`. The sources come from PyPI's sdist, checked against a pinned
 SHA-256; the wheel is built once (about 35 s with the machine's C compiler) and kept in
@@ -24,7 +24,7 @@ from pathlib import Path
 
 NAME = "quickjs-ng"
 VERSION = "0.17.0.2"
-LOCAL = "funnelrun.2"  # bump with every change to bytecode.patch
+LOCAL = "funnelrun.3"  # bump with every change to funnelrun.patch
 SDIST_SHA256 = "43d2e48272208721a7aaea8e3f02d4b9318f12ef20cc4f5421b59d9a470706ef"
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent.parent / "build" / "native"
@@ -54,7 +54,7 @@ def installed() -> str | None:
 
 
 def build(wheels: Path) -> Path:
-    print(f"build.py: building {NAME} {VERSION} with bytecode.patch (about 35 s)",
+    print(f"build.py: building {NAME} {VERSION} with funnelrun.patch (about 35 s)",
           file=sys.stderr)
     downloads = WORK / "downloads"
     sdist = downloads / f"quickjs_ng-{VERSION}.tar.gz"
@@ -69,7 +69,7 @@ def build(wheels: Path) -> Path:
     with tarfile.open(sdist) as archive:
         archive.extractall(source, filter="data")
     tree = source / f"quickjs_ng-{VERSION}"
-    subprocess.run(["git", "apply", "-p1", str(HERE / "bytecode.patch")], cwd=tree, check=True)
+    subprocess.run(["git", "apply", "-p1", str(HERE / "funnelrun.patch")], cwd=tree, check=True)
     pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), str(tree))
     return next(wheels.glob(f"quickjs_ng-{VERSION}+{LOCAL}-*.whl"))
 

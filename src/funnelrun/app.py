@@ -169,31 +169,33 @@ class Funnelrun:
 
     async def read_request(self, arrival: Arrival) -> Response | None:
         request = arrival.request
+        arrival.headers = headers = inbound.header_map(request.scope["headers"])
+        arrival.path = inbound.url_path(request)
         if request.method not in PAGE_METHODS:
             return error_page(405, headers={"allow": ", ".join(PAGE_METHODS)})
-        host = inbound.host_name(request.headers.get("host"))
+        host = inbound.host_name(headers.get("host"))
         if host is None:
             return error_page(400)
         arrival.host = host
         try:
-            arrival.body = await inbound.read_body(request.stream(),
-                                                   request.headers.get("content-length"))
+            arrival.body = await inbound.read_body(request.stream(), headers.get("content-length"))
         except BodyTooLarge as exc:
             arrival.events.warn("request.body", exc.message)
             return error_page(413, headers={"connection": "close"})
         except ClientDisconnect:  # gone (or cut off by the server's body deadline) mid-body
             arrival.events.add("client_disconnected", while_reading="body")
             return error_page(400, headers={"connection": "close"})
-        peer = request.client.host if request.client else None
-        forwarded_for = request.headers.get("x-forwarded-for")
-        arrival.client = inbound.client_address(peer, forwarded_for, self.trusted_proxies)
-        arrival.https = self._is_https(request)
+        peer = _peer(request)
+        arrival.client = inbound.client_address(peer, headers.get("x-forwarded-for"),
+                                                self.trusted_proxies)
+        arrival.https = inbound.is_https(_scheme(request), peer, headers.get("x-forwarded-proto"),
+                                         self.trusted_proxies)
         return None
 
     def _is_https(self, request: Request) -> bool:
-        peer = request.client.host if request.client else None
-        return inbound.is_https(request.url.scheme, peer, request.headers.get("x-forwarded-proto"),
-                                self.trusted_proxies)
+        """`arrival.https` for a request outside the pipeline (the debug window's)."""
+        return inbound.is_https(_scheme(request), _peer(request),
+                                request.headers.get("x-forwarded-proto"), self.trusted_proxies)
 
     async def serve_asset(self, arrival: Arrival) -> Response:
         """A file of the brand's asset index (funnelrun.static); anything else under /assets/
@@ -218,12 +220,12 @@ class Funnelrun:
 
     def resolve(self, arrival: Arrival) -> Visit | None:
         """The visit of the page the Host and path name; None when there is none (a 404)."""
-        request, events = arrival.request, arrival.events
+        events = arrival.events
         brand = self.site.brand_for_host(arrival.host)
-        match = brand.routes.match(request.url.path) if brand else None
+        match = brand.routes.match(arrival.path) if brand else None
         if brand is None or match is None:
             arrival.brand_id = brand.id if brand else ""
-            events.add("resolve", host=arrival.host, path=clip(request.url.path), page=None)
+            events.add("resolve", host=arrival.host, path=clip(arrival.path), page=None)
             return None
         page, route_params = match
         arrival.brand_id = brand.id
@@ -234,14 +236,14 @@ class Funnelrun:
                  route_params: Mapping[str, str], session: Session | None = None) -> Visit:
         """A visit of `page`: the `request` its script and template see; an empty session
         until `load_session`, unless one is given."""
-        request = arrival.request
-        body, unparsed = inbound.parse_body(request.headers.get("content-type"), arrival.body)
+        request, headers = arrival.request, arrival.headers
+        body, unparsed = inbound.parse_body(headers.get("content-type"), arrival.body)
         if unparsed is not None:
             arrival.events.add("request_body", parsed=False, reason=unparsed)
         request_object = inbound.request_object(
-            method=request.method, path=request.url.path, query=request.query_params, body=body,
-            headers=request.headers, cookies=request.cookies, client=arrival.client,
-            route_params=route_params,
+            method=request.method, path=arrival.path,
+            query=inbound.query_map(request.scope["query_string"]), body=body, headers=headers,
+            cookies=request.cookies, client=arrival.client, route_params=route_params,
         )
         return Visit(arrival, brand, page, request_object, session or Session(brand=brand.id),
                      assets=self.asset_links[brand.id])
@@ -267,7 +269,7 @@ class Funnelrun:
             return None
         visit.events.add("handoff", call="query", outcome="logged_in",
                          email=handoff.customer["email"])
-        path = (scope.get("raw_path") or visit.request.url.path.encode()).decode("latin-1")
+        path = (scope.get("raw_path") or visit.arrival.path.encode()).decode("latin-1")
         return redirect(same_page_location(path, rest), 303)
 
     def note_click(self, visit: Visit) -> Response | None:
@@ -393,7 +395,7 @@ class Funnelrun:
             add_source_lines(events.items, self.site.source_line)
         try:
             record = request_record(
-                arrival.events, brand=arrival.brand_id, path=arrival.request.url.path,
+                arrival.events, brand=arrival.brand_id, path=arrival.path,
                 method=arrival.request.method, status=response.status_code,
             )
             await self._store.record_request(record)
@@ -406,6 +408,18 @@ def create_app(site: Site, settings: Settings, *, store: Store | None = None,
     """The app serving `site`; `store` (else the settings' store URL) and `clock` (epoch
     seconds) are for embedding and tests: give the store the same clock."""
     return Funnelrun(site, settings, store=store, clock=clock)
+
+
+def _peer(request: Request) -> str | None:
+    """The address of the connection's other end (`request.client.host`)."""
+    client = request.scope.get("client")
+    return client[0] if client else None
+
+
+def _scheme(request: Request) -> str:
+    """The connection's scheme (`request.url.scheme`, without building the URL)."""
+    scheme: str = request.scope.get("scheme", "http")
+    return scheme
 
 
 T = TypeVar("T")

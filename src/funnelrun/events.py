@@ -8,7 +8,6 @@ record over MAX_RECORD_BYTES has its largest events replaced by a `truncated` no
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import secrets
@@ -27,6 +26,9 @@ MAX_TEXT_CHARS = 2048  # a path, host or reason longer than this is clipped wher
 MAX_RECORD_BYTES = 256 * 1024  # a request's events, as JSON, in the store
 MAX_APPLIED_LISTED = 200  # applied actions listed in the `script` event; the rest counted
 MAX_SOURCE_LINE_CHARS = 500  # the source line kept beside an error
+
+# Built once: json.dumps with options builds an encoder on every call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 def new_request_id() -> str:
@@ -86,7 +88,8 @@ class PageEvents:
             outcome=result.outcome,
             duration_ms=round(result.duration_ms, 3),
             cpu_ms=round(result.cpu_ms, 3),
-            console=[dataclasses.asdict(entry) for entry in result.console],
+            console=[{"level": entry.level, "text": entry.text, "time": entry.time}
+                     for entry in result.console],
             console_dropped=result.console_dropped,
             applied=applied[:MAX_APPLIED_LISTED],
         )
@@ -166,7 +169,7 @@ def within_budget(items: list[dict[str, Any]], budget: int = MAX_RECORD_BYTES
     """The events, or — when their JSON passes `budget` bytes — the events with the largest
     replaced by a `truncated` note naming the type and size, until the rest fits; and their
     JSON text (encoded once: the store writes this text)."""
-    text = json.dumps(items, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = _encode(items)
     if len(text) * 4 <= budget or len(text.encode()) <= budget:  # 4: UTF-8's longest character
         return items, text
     sizes = [len(_json(event)) for event in items]
@@ -181,11 +184,11 @@ def within_budget(items: list[dict[str, Any]], budget: int = MAX_RECORD_BYTES
         total += len(_json(stub)) - sizes[index]
         if total <= budget:
             break
-    return kept, json.dumps(kept, ensure_ascii=False, separators=(",", ":"), default=str)
+    return kept, _encode(kept)
 
 
 def _json(event: dict[str, Any]) -> bytes:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return _encode(event).encode()
 
 
 def add_source_lines(items: list[dict[str, Any]],

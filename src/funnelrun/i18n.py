@@ -21,6 +21,10 @@ QUERY_HINTS = ("hl", "locale", "lang")
 SESSION_HINT = "locale"
 VARIABLE_HINTS = ("locale", "language")
 EMPTY: Mapping[str, str] = MappingProxyType({})
+# Translators kept per brand besides its languages' own: hints served as they are (a brand
+# without languages), so that each keeps its script configuration. Hints come from visitors:
+# past this many, a new one gets a translator of its own, not kept.
+MAX_OTHER_TRANSLATORS = 64
 
 
 def language_code(text: str) -> str | None:
@@ -170,4 +174,8 @@ class BrandTranslations:
         """The translator for a request whose locale hint is `hint`."""
         language = self.languages.snap(hint)
         found = self._translators.get(language)
-        return found if found is not None else Translator(language, self.languages)
+        if found is None:
+            found = Translator(language, self.languages)
+            if len(self._translators) < len(self.languages.codes) + MAX_OTHER_TRANSLATORS:
+                self._translators[language] = found
+        return found

@@ -91,6 +91,14 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def nesting_bound(text: str) -> int:
+    """How deep arrays and objects can nest at most in JSON `text`, known without parsing it:
+    each level opens with a bracket of its own, and brackets inside strings only add to the
+    count. Far cheaper than walking the parsed value (too_deep), which a bound within the
+    limit makes unnecessary."""
+    return text.count("[") + text.count("{")
+
+
 def depth_refusal(value: Any) -> str | None:
     """Why `value` may not be stored or passed on because of its nesting, or None."""
     if too_deep(value):

@@ -14,7 +14,7 @@ def visit_language(visit: Visit) -> Translator:
         request = visit.request_object
         hint = locale_hint(
             request["route_params"], request["query"], visit.session.get(SESSION_HINT),
-            visit.brand.settings.variables, visit.request.headers.get("accept-language"),
+            visit.brand.settings.variables, visit.arrival.headers.get("accept-language"),
         )
         visit.translator = visit.brand.translations.translator(hint)
     return visit.translator

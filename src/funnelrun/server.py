@@ -144,6 +144,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.head_parsed = 0  # bytes of the head the parser has handed over (url, headers)
         self.head_received = 0  # bytes of the chunks that arrived wholly inside the head
         self.has_body = False  # the head announced one (Content-Length, Transfer-Encoding)
+        self.head_deadline_due = False  # arm the head's deadline once this chunk is parsed
 
     # -- the connection --------------------------------------------------------------------
 
@@ -161,8 +162,17 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         """uvicorn's, with a 431 for an oversized head, and the head deadline armed by the
         first byte of a later request."""
         self._unset_keepalive_if_required()
-        if self.deadline is None and self._between_requests():
-            self._arm(self.limits.header_timeout_s, self._head_too_slow)
+        # Armed once the chunk is parsed, unless the head ended in it (`_disarm`, as it does
+        # when a whole request arrives at once): the same deadline, without a timer made and
+        # cancelled for most requests.
+        self.head_deadline_due = self.deadline is None and self._between_requests()
+        try:
+            self._parse(data)
+        finally:
+            if self.head_deadline_due:
+                self._arm(self.limits.header_timeout_s, self._head_too_slow)
+
+    def _parse(self, data: bytes) -> None:
         inside_head = self.reading_head
         try:
             self.parser.feed_data(data)
@@ -234,6 +244,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.deadline = self.loop.call_later(seconds, expired, *args)
 
     def _disarm(self) -> None:
+        self.head_deadline_due = False
         if self.deadline is not None:
             self.deadline.cancel()
             self.deadline = None

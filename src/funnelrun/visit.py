@@ -23,6 +23,10 @@ class Arrival:
 
     request: Request
     events: PageEvents
+    # Read from the request once (read_request): cheaper than Starlette's `request.headers`
+    # (a scan per lookup) and `request.url.path` (a URL object built for it).
+    headers: dict[str, str] = field(default_factory=dict)  # by name; the first of repeated ones
+    path: str = ""  # the URL's path, as `request.url.path` gives it
     host: str = ""  # the Host header without port, lower-cased
     body: bytes = b""
     client: Address | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,9 +15,12 @@ from funnelrun.responses import header_safe_url
 from funnelrun.script import CookieEffect, Redirect, SessionOp, collect_effects
 from funnelrun.script.cookies import read_cookie
 from funnelrun.script.headers import REFUSED_HEADERS
+from funnelrun.script.job import make_result
 from funnelrun.script.limits import MAX_RECORDS
 from funnelrun.script.redirects import LOCAL_ORIGIN, check_target
 from funnelrun.session import MAX_SESSION_BYTES, MAX_VALUE_BYTES, RESERVED_KEYS
+
+from .conftest import page_job
 
 
 def call(op: str, *args: Any, end: bool = False) -> dict[str, Any]:
@@ -440,6 +444,27 @@ def test_a_forged_record_nested_far_too_deep_is_refused_without_walking_it() -> 
     assert effects.variables == {} and effects.redirect is None
     assert [w.call for w in effects.warnings] == ["setVariable", "redirect", "setVariable"]
     assert effects.warnings[2].reason == "ignored: the script already ended with redirect()"
+
+
+@pytest.mark.parametrize("records", [
+    [call("setVariable", "v", nested(40))],  # few brackets in all: no record walked
+    [call("setVariable", "v", nested(MAX_DEPTH))],  # more: each record walked
+    [call("setVariable", f"k{n}", [[n]]) for n in range(40)],
+])
+def test_make_result_keeps_records_within_the_depth_limit_however_it_checks(
+        records: list[dict[str, Any]]) -> None:
+    result = make_result(page_job(""), {"outcome": "ok"}, json.dumps({"records": records}))
+    assert result.effects.warnings == () and len(result.effects.variables) == len(records)
+
+
+@pytest.mark.parametrize("extra", [0, 40])
+def test_make_result_refuses_a_record_too_deep_whatever_else_the_text_holds(extra: int) -> None:
+    records = [call("setVariable", f"k{n}", []) for n in range(extra)]
+    records.append(call("setVariable", "deep", nested(MAX_DEPTH + 1)))
+    text = json.dumps({"records": records})
+    result = make_result(page_job(""), {"outcome": "ok"}, text)
+    assert "deep" not in result.effects.variables and len(result.effects.variables) == extra
+    assert [w.call for w in result.effects.warnings] == ["setVariable"]
 
 
 def test_a_json_response_with_non_finite_numbers_is_refused() -> None:

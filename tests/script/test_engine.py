@@ -126,14 +126,16 @@ def test_memory_limit_follows_the_settings(sandbox: Sandbox, memory_mb: int) -> 
 
 
 def test_control_refuses_to_set_a_run_up_again() -> None:
-    """Were a script ever to reach the prelude's `control`, new rules (lifting the record cap)
-    or new globals would be refused: setting up happens once, in order, and a call out of
-    order spoils the rest of the set-up."""
+    """Were a script ever to reach the prelude's `control`, new globals or a second attach
+    would be refused: setting up happens once, in order, and a call out of order spoils the
+    rest of the set-up. The rules (the record cap among them) are compiled into the prelude:
+    no call can hand it others."""
     context, control = _fresh_context()
     forged = json.dumps({**json.loads(RULES), "max_records": 10**9})
-    with pytest.raises(_quickjs.JSException, match="control: step 0 out of order"):
-        control("rules", forged)
+    assert control("rules", forged) is None  # no such step
     with pytest.raises(_quickjs.JSException, match="control: step 1 out of order"):
+        control("attach", None, None)
+    with pytest.raises(_quickjs.JSException, match="control: step 0 out of order"):
         control("start", page_job("").config())
     assert context.eval("typeof request") == "undefined"
 

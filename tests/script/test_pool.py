@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 
@@ -128,6 +129,25 @@ def test_a_stalled_executor_is_killed_at_the_deadline(pool_sandbox: Sandbox) -> 
     assert pid not in pool_sandbox.pool.pids()
 
 
+def test_an_executor_starved_of_cpu_stops_itself_at_the_wall_deadline(
+    pool_sandbox: Sandbox,
+) -> None:
+    """The CPU limit (1 s) cannot fire in a process that gets no CPU; the wall-clock deadline
+    (2 s) still ends the run in the engine, which keeps its records, before the server's
+    kill (at 3 s). Before the engine checked the wall clock, this run went on to about 2.9 s."""
+    started = time.perf_counter()
+    task, pid = executor_running_a_busy_script(pool_sandbox)
+    os.kill(pid, signal.SIGSTOP)  # a loaded machine, at its worst: no CPU for 1.8 s
+    pool_sandbox.wait(asyncio.sleep(1.8 - (time.perf_counter() - started)))
+    os.kill(pid, signal.SIGCONT)
+    result = pool_sandbox.wait(task)
+    assert result.outcome == "timeout"
+    assert result.error.message == "wall-clock limit of 2000 ms exceeded"  # not killed
+    assert result.effects.variables == {"before": 1}
+    assert time.perf_counter() - started < 2.5
+    assert pid in pool_sandbox.pool.pids()
+
+
 def test_a_cancelled_run_kills_its_executor_and_the_pool_recovers(pool_sandbox: Sandbox) -> None:
     task, pid = executor_running_a_busy_script(pool_sandbox)
     task.cancel()
@@ -201,3 +221,73 @@ def test_a_closed_pool_refuses_runs(loop: asyncio.AbstractEventLoop) -> None:
             await pool.run(NORMAL)
 
     loop.run_until_complete(scenario())
+
+
+def test_frames_bigger_than_a_pipe_buffer_go_through_both_ways(pool_sandbox: Sandbox) -> None:
+    code = f"var s = '{'x' * 300_000}'; setVariable('n', s.length); setVariable('back', s);"
+    result = pool_sandbox(page_job(code))
+    assert result.outcome == "ok", result.error
+    assert result.effects.variables["n"] == 300_000
+    assert result.effects.variables["back"] == "x" * 300_000
+
+
+FAKE_EXECUTOR = """
+import os, sys, time
+from funnelrun.script.frames import dump, read_fd, write_fd
+write_fd(1, dump({'t': 'ready'}))
+read_fd(0)
+done = dump({'t': 'done', 'run': {'outcome': 'ok'}}, '{}')
+"""
+
+
+def run_on_fake_executor(loop: asyncio.AbstractEventLoop, answer: str
+                         ) -> tuple[ScriptResult, float]:
+    """NORMAL run by a stand-in executor that greets, reads the run, then runs `answer`; the
+    result and how long the run took, in seconds."""
+    async def scenario() -> tuple[ScriptResult, float]:
+        command = [sys.executable, "-c", FAKE_EXECUTOR + answer]
+        async with ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=1, max_processes=1),
+                                command=command) as pool:
+            started = time.perf_counter()
+            result = await pool.run(NORMAL)
+            return result, time.perf_counter() - started
+    return loop.run_until_complete(scenario())
+
+
+def test_a_frame_arriving_byte_by_byte_is_put_back_together(
+        loop: asyncio.AbstractEventLoop) -> None:
+    result, _ = run_on_fake_executor(
+        loop, "for byte in done: os.write(1, bytes([byte])); time.sleep(0.0005)\nread_fd(0)")
+    assert result.outcome == "ok", result.error
+
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    ("os.write(1, done[:10]); sys.exit(0)", "the executor closed its output"),
+    ("os.write(1, (5).to_bytes(4, 'big') + b'hello'); time.sleep(5)", "killed by SIGKILL"),
+    ("os.write(1, (2**31).to_bytes(4, 'big')); time.sleep(5)", "killed by SIGKILL"),
+    ("sys.exit(3)", "the executor closed its output"),
+])
+def test_an_executor_breaking_the_protocol_is_a_crash(loop: asyncio.AbstractEventLoop,
+                                                      answer: str, reason: str) -> None:
+    result, seconds = run_on_fake_executor(loop, answer)
+    assert result.outcome == "crash"
+    assert result.error.message == f"engine crashed ({reason})"
+    assert seconds < 1.5  # at once, not at the deadline (2 s, and 1 s more to answer)
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_executors_leave_no_descriptor_open(loop: asyncio.AbstractEventLoop) -> None:
+    async def scenario() -> None:
+        async with ExecutorPool(TEST_LIMITS, ExecutorSettings(processes=2,
+                                                              max_processes=2)) as pool:
+            assert (await pool.run(NORMAL)).outcome == "ok"
+            os.kill(pool.pids()[0], signal.SIGKILL)
+            await until_full(pool, 2)
+            assert (await pool.run(NORMAL)).outcome == "ok"
+
+    before = open_descriptors()
+    loop.run_until_complete(scenario())
+    assert open_descriptors() == before

@@ -136,6 +136,17 @@ def test_js_and_python_agree_on_session_values_nested_deep(sandbox: Sandbox, dep
     assert warnings_of(result) == ([] if allowed else [("session.set", TOO_DEEP)])
 
 
+@pytest.mark.parametrize("row", ["[1]", "{k: 1}", "[{k: [1]}]"])
+def test_a_wide_value_with_more_brackets_than_the_depth_limit_is_kept(sandbox: Sandbox,
+                                                                    row: str) -> None:
+    """Counting "[" and "{" only decides whether the depth is measured: a shallow value with
+    more of them than MAX_DEPTH is kept whole."""
+    result = sandbox(f"const rows = Array.from({{ length: {MAX_DEPTH + 1} }}, () => ({row}));"
+                     "setVariable('ok', session.set('rows', rows)); setVariable('rows', rows);")
+    assert values(result)["ok"] is True and len(values(result)["rows"]) == MAX_DEPTH + 1
+    assert warnings_of(result) == []
+
+
 def test_an_argument_nested_too_deep_is_refused_alone(sandbox: Sandbox) -> None:
     result = sandbox(f"{NEST} setVariable('a', 1); setVariable('deep', nest(900));"
                      "setVariable('fits', nest(3)); setVariable('b', 2);"

@@ -135,6 +135,15 @@ class StoreContract:
         assert await store.save_session(session_write("s1", clock, {"a": "1"})) is ENDED
         assert await store.load_session("s1") is None
 
+    async def test_a_write_to_a_missing_session_leaves_no_items_for_a_later_one(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        assert await store.save_session(session_write("s1", clock, {"a": "1"})) is ENDED
+        assert await store.save_session(session_write("s1", clock, {}, create=True)) is SAVED
+        loaded = await store.load_session("s1")
+        assert loaded is not None
+        assert loaded.items == {}
+
     async def test_write_to_expired_session_without_create_writes_nothing(
         self, store: Store, clock: FakeClock
     ) -> None:

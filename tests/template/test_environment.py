@@ -156,6 +156,14 @@ def test_foreach_with_loop_variables(render):
     assert render(source, {"xs": ["a", "b", "c"]}) == "0:a^,1:b,2:c$"
 
 
+def test_loop_first_and_last_as_conditions(render):
+    source = "@foreach(x in xs)@if(loop.first)[@elseif(loop.last)]@elseif(!loop.first)" \
+             ",@endif{{ x }}@endforeach"
+    assert render(source, {"xs": ["a", "b", "c"]}) == "[a,b]c"
+    shadowed = "@foreach(loop in xs)@if(loop.first){{ loop.n }}@endif@endforeach"
+    assert render(shadowed, {"xs": [{"first": 0, "n": 1}, {"first": "yes", "n": 2}]}) == "2"
+
+
 def test_nested_loops_each_have_their_own_loop(render):
     source = "@foreach(row in rows)@foreach(c in row){{ loop.index }}{{ c }}@endforeach" \
              "[{{ loop.index }}]@endforeach"

@@ -247,6 +247,21 @@ def test_number_format():
     assert f("number_format", "99") == "99.00"
 
 
+def test_number_format_pads_the_digits_the_number_prints_with():
+    # No rounding needed: the digits as the number prints, padded, whatever its binary value.
+    assert f("number_format", 0.5) == "0.50"
+    assert f("number_format", -0.5) == "-0.50"
+    assert f("number_format", -999.5, 1) == "-999.5"
+    assert f("number_format", -1000.5) == "-1,000.50"
+    assert f("number_format", 1234567.5, 3) == "1,234,567.500"
+    assert f("number_format", 1e15 + 0.125) == "1,000,000,000,000,000.10"  # prints as ….1
+    assert f("number_format", 1e-5, 5) == "0.00001"
+    assert f("number_format", 12.0, 0) == "12"
+    assert f("number_format", -0.0) == "0.00"
+    # Rounding: half away from zero on the digits as printed (2.675 is 2.67499… in binary).
+    assert f("number_format", 2.675) == "2.68"
+
+
 def test_currency_symbols_and_decimals():
     assert f("currency", 1234.56) == "$1,234.56"
     assert f("currency", 1234.56, "EUR") == "€1,234.56"

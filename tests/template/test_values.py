@@ -54,6 +54,11 @@ from funnelrun.template.values import (
         (1.5e-7, "1.5e-7"),
         (0.000001, "0.000001"),
         (123.456, "123.456"),
+        (-123.5, "-123.5"),
+        (-0.0001, "-0.0001"),
+        (0.00001, "0.00001"),
+        (9999999999999998.0, "9999999999999998"),
+        (1e16, "10000000000000000"),
         (-1.25e25, "-1.25e+25"),
         (math.inf, "Infinity"),
         (-math.inf, "-Infinity"),
@@ -176,6 +181,15 @@ def test_strings_compare_as_text_and_mixed_values_as_numbers():
     assert lt(1, UNDEFINED) is False
     assert le(None, 0) is True
     assert le("b", "a") is False
+
+
+def test_numbers_compare_as_doubles():
+    assert lt(2.5, 3) is True
+    assert lt(math.nan, 1) is False
+    assert le(1, math.nan) is False
+    assert lt(2**53, 2**53 + 1) is False  # 2**53 + 1 is 2**53 as a double
+    assert le(2**53 + 1, 2.0**53) is True
+    assert lt(True, 2) is True  # a boolean is a number only once converted
 
 
 # -- arithmetic --------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def collect_effects(
     session_bytes: int = 0,
     login_quota: int = DEFAULT_LOGIN_QUOTA,
     records_dropped: int = 0,
+    depth_checked: bool = False,
 ) -> Effects:
     """Validate recorded actions (as the prelude records them) into Effects.
 
@@ -47,9 +48,11 @@ def collect_effects(
     successful setCustomer calls the visitor has. Nothing the sandbox says is trusted: every
     rule is applied again here, and every cap — past MAX_RECORDS records only the first
     terminal action is still read, whatever the sandbox sent; the rest are counted with the
-    `records_dropped` the sandbox reports.
+    `records_dropped` the sandbox reports. `depth_checked` says the caller knows already that
+    no record nests deeper than MAX_RECORD_DEPTH (make_result knows it from the text it parsed),
+    so that each record need not be walked to find out.
     """
-    collector = _Collector(dict(session_items or {}), session_bytes, login_quota)
+    collector = _Collector(dict(session_items or {}), session_bytes, login_quota, depth_checked)
     dropped = records_dropped
     for index, record in enumerate(records):
         if index < MAX_RECORDS or (collector.ended is None and _is_terminal(record)):
@@ -67,8 +70,10 @@ def _is_terminal(record: Any) -> bool:
 
 
 class _Collector:
-    def __init__(self, items: dict[str, str], total: int, quota: int) -> None:
+    def __init__(self, items: dict[str, str], total: int, quota: int,
+                 depth_checked: bool = False) -> None:
         self.items, self.total, self.quota = items, total, quota
+        self.depth_checked = depth_checked
         self.session: list[SessionOp] = []
         self.cookies: dict[tuple[str, str], CookieEffect] = {}
         self.headers: dict[str, tuple[str, str]] = {}
@@ -89,7 +94,8 @@ class _Collector:
             self.warn("script", "malformed action record ignored")
             return
         op = record["op"]
-        if too_deep(record, MAX_RECORD_DEPTH):  # so nothing below walks data nested deeper
+        # So that nothing below walks data nested deeper.
+        if not self.depth_checked and too_deep(record, MAX_RECORD_DEPTH):
             self.warn(op, f"value is nested deeper than {MAX_DEPTH} levels of arrays and objects")
             if op in TERMINAL_OPS and self.ended is None:
                 self.ended = op
@@ -291,7 +297,7 @@ _UNDEFINED = _Missing("undefined", "value is undefined")
 def _args(record: dict[str, Any], count: int = 3) -> list[Any]:
     """A recorded call's arguments as Python values (or _Missing), padded to `count`."""
     raw = record.get("args")
-    values = list(raw[:count]) if isinstance(raw, list) else []
+    values = raw[:count] if isinstance(raw, list) else []  # a copy: the record is untouched
     values += [_UNDEFINED] * (count - len(values))
     missing = record.get("missing")
     for item in missing if isinstance(missing, list) else []:

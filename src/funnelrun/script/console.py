@@ -13,7 +13,7 @@ from .limits import MAX_CONSOLE_BYTES, MAX_CONSOLE_ENTRIES
 LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see funnelrun.script.effects
 class ConsoleEntry:
     """One console call: level (log, info, warn, error, debug), its text, and when (seconds
     since the epoch)."""

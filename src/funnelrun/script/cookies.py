@@ -26,7 +26,7 @@ MAX_SHOWN_OPTIONS = 5
 MAX_SHOWN_OPTION_CHARS = 40
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see funnelrun.script.effects
 class CookieEffect:
     """One cookie to set (or delete) on the response."""
 

@@ -1,6 +1,9 @@
 """What a script's run asks of the response, validated: session changes, cookies, headers,
 variables, a status, a redirect or custom response, and the refused actions. The types only;
-funnelrun.script.actions builds them from what the sandbox recorded."""
+funnelrun.script.actions builds them from what the sandbox recorded.
+
+Plain slotted dataclasses, not frozen ones (which set each field through object.__setattr__):
+every run builds a dozen of them, and nothing changes them once they are built."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from .cookies import CookieEffect
 from .redirects import DEFAULT_STATUS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ActionWarning:
     """A refused or partly ignored action: the call (`session.set`, ...) and the reason."""
 
@@ -23,7 +26,7 @@ class ActionWarning:
         return f"{self.call}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SessionOp:
     """One session change, in order: `set` (key, JSON text), `delete` (key), `login`
     (validated customer fields, for Session.login) or `logout`."""
@@ -34,13 +37,13 @@ class SessionOp:
     fields: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Redirect:
     url: str
     status: int = DEFAULT_STATUS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CustomResponse:
     """A response sent instead of the page: `response.json` or `response.send`."""
 
@@ -48,7 +51,7 @@ class CustomResponse:
     body: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Effects:
     """Everything a run asks of the response, validated, in the order asked."""
 

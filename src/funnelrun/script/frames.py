@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from typing import Any
 
 HEADER_BYTES = 4
 MAX_FRAME_BYTES = 64 * 1024 * 1024  # a run's records are bounded by its memory limit
+# Built once: json.dumps with options builds an encoder on every call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class FrameError(Exception):
@@ -25,7 +26,7 @@ def dump(message: dict[str, Any], *texts: str) -> bytes:
     data = [text.encode() for text in texts]
     if texts:
         message = {**message, "texts": [len(item) for item in data]}
-    head = json.dumps(message, separators=(",", ":")).encode()
+    head = _encode(message).encode()
     return pack(b"\n".join([head, *data]) if texts else head)
 
 
@@ -33,7 +34,7 @@ def load(payload: bytes) -> dict[str, Any]:
     """A frame's message, with any raw texts in its "texts" list."""
     head, _, rest = payload.partition(b"\n")
     try:
-        message = json.loads(head)
+        message = json.loads(head.decode())  # ASCII: json.dumps escapes the rest
     except RecursionError as exc:  # only a broken or hostile peer nests a message this deep
         raise FrameError("a frame's message is nested too deep") from exc
     if not isinstance(message, dict):
@@ -77,20 +78,40 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-# -- the server's side: asyncio streams ------------------------------------------------------
+# -- the server's side: bytes as the event loop reads them --------------------------------------
 
 
-async def read_stream(reader: asyncio.StreamReader) -> dict[str, Any]:
-    """The next message; raises EOFError when the executor is gone, FrameError on garbage."""
-    try:
-        header = await reader.readexactly(HEADER_BYTES)
-        size = int.from_bytes(header, "big")
+class FrameBuffer:
+    """Cuts whole frames out of the bytes read from an executor, however they arrive."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self._data += data
+
+    def complete(self) -> bool:
+        """Whether a whole frame (or a header announcing too big a one) is buffered."""
+        data = self._data
+        if len(data) < HEADER_BYTES:
+            return False
+        size = int.from_bytes(data[:HEADER_BYTES], "big")
+        return size > MAX_FRAME_BYTES or len(data) >= HEADER_BYTES + size
+
+    def next_message(self) -> dict[str, Any] | None:
+        """The next whole message, or None until more bytes arrive; FrameError on garbage."""
+        data = self._data
+        if len(data) < HEADER_BYTES:
+            return None
+        size = int.from_bytes(data[:HEADER_BYTES], "big")
         if size > MAX_FRAME_BYTES:
             raise FrameError(f"a frame of {size} bytes is over the limit")
-        payload = await reader.readexactly(size)
-    except asyncio.IncompleteReadError as exc:
-        raise EOFError("the executor closed its output") from exc
-    try:
-        return load(payload)
-    except (ValueError, TypeError) as exc:
-        raise FrameError("a frame is not a JSON message") from exc
+        end = HEADER_BYTES + size
+        if len(data) < end:
+            return None
+        payload = bytes(data[HEADER_BYTES:end])
+        del data[:end]
+        try:
+            return load(payload)
+        except (ValueError, TypeError) as exc:
+            raise FrameError("a frame is not a JSON message") from exc

@@ -9,17 +9,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Position, ScriptEngineError, ScriptError
-from ..jsondata import clean_text, decode_json
+from ..jsondata import clean_text, decode_json, nesting_bound
 from ..login_quota import PER_SESSION as DEFAULT_LOGIN_QUOTA
 from ..session import encode, is_reserved
 from ..settings import LimitSettings
-from .actions import collect_effects
+from .actions import MAX_RECORD_DEPTH, collect_effects
 from .bundle import Bundle
 from .console import ConsoleEntry, collect_console
 from .effects import ActionWarning, Effects
 from .engine import Engine, EngineLimits, HostCall
 
 OUTCOMES = ("ok", "error", "timeout", "memory", "crash")
+# Built once: json.dumps with options builds an encoder on every call.
+_encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class ScriptJob:
     def config(self) -> str:
         """The prelude's start configuration (JSON text)."""
         try:
-            text = json.dumps({
+            text = _encode({
                 "request": self.request,
                 "session": self._texts,
                 "session_bytes": self.session_bytes,
@@ -68,7 +70,7 @@ class ScriptJob:
                 "is_customer": self.is_customer,
                 "login_quota": self.login_quota,
                 "brand": self.brand,
-            }, allow_nan=False, separators=(",", ":"))
+            })
         except (TypeError, ValueError) as exc:
             raise ScriptEngineError(f"the script's globals are not JSON data: {exc}") from exc
         return f'{text[:-1]},"i18n":{self.i18n},"assets":{self.assets}}}'
@@ -84,7 +86,7 @@ class ScriptFailure(ScriptError):
         self.outcome = outcome
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see funnelrun.script.effects
 class ScriptResult:
     """How a run ended (`outcome`: ok, error, timeout, memory or crash) and what it left:
     validated effects (kept up to a failure), console entries, timings."""
@@ -113,6 +115,7 @@ def make_result(job: ScriptJob, run: Mapping[str, Any], drained: str | Mapping[s
         session_bytes=job.session_bytes,
         login_quota=job.login_quota,
         records_dropped=_count(data.get("records_dropped")),
+        depth_checked=isinstance(drained, str) and nesting_bound(drained) <= MAX_RECORD_DEPTH,
     )
     extra = list(warnings)
     if data.get("lost"):

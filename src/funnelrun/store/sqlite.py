@@ -95,6 +95,8 @@ class SQLiteStore:
             return await self._run_write(now, ops.in_transaction, ops.save_session, now, write)
         except ops.SessionTooLarge:  # the transaction was rolled back: nothing written
             return SaveResult.TOO_LARGE
+        except ops.SessionEnded:  # likewise
+            return SaveResult.ENDED
 
     async def delete_session(self, session_id: str) -> None:
         await self._run_write(self._clock(), ops.in_transaction, ops.drop_session, session_id)

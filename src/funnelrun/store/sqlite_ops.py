@@ -112,25 +112,55 @@ class SessionTooLarge(Exception):
     """Raised inside a save's transaction to roll it back: the session grew past its limit."""
 
 
+class SessionEnded(Exception):
+    """Raised inside a save's transaction to roll it back: the session expired or was replaced."""
+
+
+# The session's size as funnelrun.session counts it: UTF-8 bytes of keys and values.
+_SESSION_BYTES = (
+    "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0)"
+    " FROM session_items WHERE session_id = ?"
+)
+
+
 def save_session(conn: sqlite3.Connection, now: float, write: SessionWrite) -> SaveResult:
-    """Run in a transaction (`in_transaction`); raises SessionTooLarge to roll it back."""
+    """Run in a transaction (`in_transaction`); raises SessionTooLarge or SessionEnded to roll
+    it back."""
     if write.replaces is not None:
         _regenerate(conn, now, write.replaces, write)
+    elif write.create:
+        _create(conn, now, write)
     else:
-        row = conn.execute(
-            "SELECT expires_at FROM sessions WHERE id = ?", (write.session_id,)
-        ).fetchone()
-        if row is None or row[0] <= now:
-            if not write.create:
-                return SaveResult.ENDED
-            if row is not None:
-                drop_session(conn, write.session_id)  # expired, not yet purged
-            _insert_session(conn, write)
-        _apply_changes(conn, write.session_id, write.changes)
+        return _update(conn, now, write)  # the usual save: a stored session's changes
     if write.max_bytes is not None and _grows(write) and \
             _session_bytes(conn, write.session_id) > write.max_bytes:
         raise SessionTooLarge(write.session_id)
     return SaveResult.SAVED
+
+
+def _update(conn: sqlite3.Connection, now: float, write: SessionWrite) -> SaveResult:
+    """Write the changes first, then check in one query that the session is still there and
+    its size (one statement fewer): one that ended meanwhile (rare) rolls them back."""
+    _apply_changes(conn, write.session_id, write.changes)
+    row = conn.execute(
+        f"SELECT expires_at, ({_SESSION_BYTES}) FROM sessions WHERE id = ?",
+        (write.session_id, write.session_id),
+    ).fetchone()
+    if row is None or row[0] <= now:
+        raise SessionEnded(write.session_id)
+    if write.max_bytes is not None and _grows(write) and row[1] > write.max_bytes:
+        raise SessionTooLarge(write.session_id)
+    return SaveResult.SAVED
+
+
+def _create(conn: sqlite3.Connection, now: float, write: SessionWrite) -> None:
+    """A new session's first save; an expired one of the same id, not yet purged, goes first."""
+    row = conn.execute("SELECT expires_at FROM sessions WHERE id = ?", (write.session_id,)).fetchone()
+    if row is None or row[0] <= now:
+        if row is not None:
+            drop_session(conn, write.session_id)  # expired, not yet purged
+        _insert_session(conn, write)
+    _apply_changes(conn, write.session_id, write.changes)
 
 
 def _grows(write: SessionWrite) -> bool:
@@ -138,13 +168,7 @@ def _grows(write: SessionWrite) -> bool:
 
 
 def _session_bytes(conn: sqlite3.Connection, session_id: str) -> int:
-    """The session's size as funnelrun.session counts it: UTF-8 bytes of keys and values."""
-    row = conn.execute(
-        "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0)"
-        " FROM session_items WHERE session_id = ?",
-        (session_id,),
-    ).fetchone()
-    return int(row[0])
+    return int(conn.execute(_SESSION_BYTES, (session_id,)).fetchone()[0])
 
 
 def _regenerate(conn: sqlite3.Connection, now: float, old_id: str, write: SessionWrite) -> None:

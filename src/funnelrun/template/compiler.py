@@ -433,6 +433,8 @@ class _CodeGenerator:
                 return f"({self.condition(left)} {word} {self.condition(right)})"
             case nodes.Binary(op=op) if op in _COMPARISONS or op in _NEGATED:
                 return self.binary(node)
+            case nodes.GetAttr(obj=obj, name="first" | "last") if self.loop_named(obj) is not None:
+                return self.expr(node)  # `loop.first`, `loop.last`: a comparison of indexes
         return f"truthy({self.expr(node)})"
 
     def binary(self, node: nodes.Binary) -> str:

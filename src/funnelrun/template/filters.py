@@ -66,6 +66,8 @@ _DATE_FIELDS: dict[str, Callable[[datetime], str]] = {
 _TIMEAGO_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400),
                   ("hour", 3600), ("minute", 60))
 _WORD = re.compile(r"\S+")  # each match consumes its run of non-space: linear
+# 10**-places for the decimals `round` and `number_format` round at, made once.
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(-20, 21)}
 
 
 def _now() -> datetime:
@@ -83,6 +85,8 @@ def _given(arg: Any, fallback: Any) -> Any:
 
 def _number(value: Any) -> int | float | None:
     """The value as a finite number, or None for null, '', NaN, Infinity and non-numbers."""
+    if type(value) is float:  # the usual case, decided at once
+        return value if math.isfinite(value) else None
     if value is None or value is UNDEFINED or value == "":
         return None
     number = to_number(value)
@@ -100,12 +104,33 @@ def _integer(arg: Any, fallback: int) -> int:
 
 
 def _decimal(number: int | float, places: int) -> Decimal:
-    """Round half away from zero at `places` decimals, on the number as it prints."""
+    """Round half away from zero at `places` decimals (-20 to 20), on the number as it prints."""
     exact = Decimal(number) if isinstance(number, int) else Decimal(repr(number))
     try:
-        return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return exact.quantize(_QUANTA[places], rounding=ROUND_HALF_UP)
     except InvalidOperation:  # more digits than the context holds: leave it as it is
         return exact
+
+
+def _grouped(number: int | float, places: int) -> str:
+    """`number` rounded as _decimal rounds it, with `places` decimals, `,` between thousands
+    and never `-0`: `1234.5` → `1,234.50`."""
+    if type(number) is int:
+        text = f"{number:,}"
+        return f"{text}.{'0' * places}" if places else text
+    printed = repr(number)
+    whole, _, fraction = printed.partition(".")
+    if number and "e" not in printed and len(fraction) <= places:
+        # Nothing to round (a price such as 12.5 at 2 places): the digits as printed, padded,
+        # are what the Decimal below gives, at a fraction of its cost. A float prints at least
+        # one decimal, so places > 0 here; 0 and -0.0 take the Decimal way (no "-0.00"). Below
+        # 1000 there is no `,` to add (and int() would drop the sign of `-0.5`).
+        text = whole if -1000 < number < 1000 else f"{int(whole):,}"
+        return text + "." + fraction.ljust(places, "0")
+    rounded = _decimal(number, places)
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0.00"
+    return f"{rounded:,.{places}f}"
 
 
 def to_datetime(value: Any) -> datetime | None:
@@ -341,11 +366,7 @@ def number_format(
     number = _number(value)
     if number is None:
         return UNDEFINED
-    digits = min(max(_integer(places, 2), 0), 20)
-    rounded = _decimal(number, digits)
-    if rounded == 0:
-        rounded = abs(rounded)  # no "-0.00"
-    text = f"{rounded:,.{digits}f}"
+    text = _grouped(number, min(max(_integer(places, 2), 0), 20))
     separator, decimal_point = to_str(_given(thousands, ",")), to_str(_given(point, "."))
     if separator == "," and decimal_point == ".":
         return text  # the common case, as formatted
@@ -359,9 +380,10 @@ def currency(value: Any, code: Any = "USD") -> Any:
     number = _number(value)
     if number is None:
         return UNDEFINED
-    code = to_str(_given(code, "USD")).strip().upper() or "USD"
+    if code != "USD":  # the default needs no cleaning
+        code = to_str(_given(code, "USD")).strip().upper() or "USD"
     symbol, places = CURRENCIES.get(code, ("", 0 if code in _ZERO_DECIMAL_CODES else 2))
-    body = number_format(abs(number), places)
+    body = _grouped(abs(number), places)
     sign = "-" if number < 0 and body.strip("0.,") else ""
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{code} {body}"
 

@@ -179,13 +179,13 @@ def dump(value: Any) -> str:
 
 def _lookup(caller: Renderable, name: Any, directive: str, line: int, column: int) -> Renderable:
     """The template `name` names, or TemplateNotFound at the directive's position."""
-    where = Position(caller.filename, line, column)
     text = to_str(name)
     try:
         return caller.environment.get_template(text)
     except TemplateNotFound as error:
         if error.position is not None:
             raise
+        where = Position(caller.filename, line, column)
         raise TemplateNotFound(
             f"@{directive}: template '{text}' not found", where, source=caller.error_source
         ) from None
