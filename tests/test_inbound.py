@@ -8,6 +8,7 @@ from funnelrun.inbound import (
     MAX_REQUEST_BYTES,
     BodyTooLarge,
     client_address,
+    cookie_map,
     device,
     header_map,
     host_name,
@@ -59,7 +60,20 @@ def test_url_path_is_starlettes_url_path(path, host, server):
     assert url_path(Request(scope)) == Request(scope).url.path
 
 
-@pytest.mark.parametrize("query", [b"", b"a=1&b=2&a=3", b"x&y=&z=%C3%A9+1", b"a=%E9"])
+@pytest.mark.parametrize("raw", [
+    [],
+    [(b"host", b"a.test"), (b"cookie", b"fr_session=abc; seen=1")],
+    [(b"cookie", b"a=1; b=2"), (b"x-cookie", b"c=3"), (b"cookie", b"a=3; =x; flag; q=\"a\\\"b\"")],
+    [(b"cookie", b" spaced = value ; e=%20\xe9"), (b"cookie", b"")],
+])
+def test_cookie_map_is_starlettes_request_cookies_every_cookie_header_read(raw):
+    assert cookie_map(raw) == Request({"type": "http", "headers": raw}).cookies
+
+
+@pytest.mark.parametrize("query", [
+    b"", b"a=1&b=2&a=3", b"x&y=&z=%C3%A9+1", b"a=%E9", b"utm_source=mail&&=v&k==v&\xe9=\xe8;",
+    b"&", b"a+b=c d",
+])
 def test_query_map_is_dict_of_starlettes_query_params_the_last_value_winning(query):
     expected = dict(Request({"type": "http", "query_string": query, "headers": []}).query_params)
     assert query_map(query) == expected

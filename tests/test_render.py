@@ -230,6 +230,15 @@ async def test_request_device_is_parsed_only_when_read(root: Path) -> None:
         list(request))
 
 
+async def test_request_get_is_mapping_get_and_parses_the_device_when_asked(root: Path) -> None:
+    visit = await visit_of(root, "/offers/x", headers={"user-agent": IPHONE})
+    request = template_context(visit)["request"]
+    assert request.get("missing") is None and request.get("missing", 7) == 7
+    assert request.get("path") == request["path"] == "/offers/x"
+    assert "device" not in request._fields
+    assert request.get("device", None)["type"] == "mobile" and "device" in request._fields
+
+
 async def test_a_page_reads_request_device_and_referrer(tmp_path: Path) -> None:
     root = write_site(tmp_path / "site", {"brands/acme/pages/p.html":
         "{{ request.device.type }}|{{ request.device.os }}|{{ request.referrer }}"})

@@ -3,13 +3,14 @@ cookie sent back, and the lifetime counted from creation on a frozen clock."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
 from conftest import ClockedStore, FakeClock, FrozenClock
 from funnelrun.events import PageEvents
-from funnelrun.session import MAX_SESSION_BYTES, SESSION_COOKIE, Session, encode
+from funnelrun.session import MAX_SESSION_BYTES, SESSION_COOKIE, Session, decode, encode
 from funnelrun.sessions import SessionKeeper, store_id
 from funnelrun.settings import SessionSettings
 from funnelrun.store import Store
@@ -282,3 +283,28 @@ class TestSessionLifetime(FrozenClock, TestSessionKeeper):
         assert cookie is not None and cookie.value != old_id
         assert cookie.max_age == LIFETIME_S
         assert (await self.load(keeper, cookie.value)).items == {"b": "2"}
+
+
+# -- values as stored ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "3", '"Ann"', '[1,{"a":null}]', "true", '"é\\u00e9"', "1e400",  # as encode writes them
+    " 3", "3 ", "\t[]\n", "", "[1,", '{"a":1}x', "01", "nul", '"a\nb"',  # and what it never does
+])
+def test_a_stored_value_reads_as_json_loads_reads_it(text: str) -> None:
+    try:
+        expected: object = json.loads(text)
+    except json.JSONDecodeError as exc:
+        with pytest.raises(json.JSONDecodeError) as raised:
+            decode(text)
+        assert str(raised.value) == str(exc)
+    else:
+        assert decode(text) == expected
+        assert Session(items={"k": text}).get("k") == expected
+
+
+def test_stored_values_are_compact_json_as_javascript_writes_it() -> None:
+    assert encode({"a": [1, 2.5, "é", None]}) == '{"a":[1,2.5,"é",null]}'
+    with pytest.raises(ValueError):
+        encode(float("nan"))

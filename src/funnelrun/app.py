@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import time
@@ -57,6 +58,8 @@ class Funnelrun:
         self.executors = ExecutorPool(settings.limits, settings.executor)
         self.asset_links = {brand.id: AssetLinks(brand.assets, settings.assets.base_url)
                             for brand in site.brands.values()}  # asset() in pages and scripts
+        self.brand_globals = {brand.id: json.dumps(brand.settings.public(), separators=(",", ":"))
+                              for brand in site.brands.values()}  # `brand` in scripts: JSON text
         token = settings.admin_token.reveal() if settings.admin_token else None
         self.debug_window = DebugWindow(
             site, AdminAccess(token, clock), lambda: self.store,
@@ -243,13 +246,13 @@ class Funnelrun:
         request_object = inbound.request_object(
             method=request.method, path=arrival.path,
             query=inbound.query_map(request.scope["query_string"]), body=body, headers=headers,
-            cookies=request.cookies, client=arrival.client, route_params=route_params,
+            cookies=arrival.cookies, client=arrival.client, route_params=route_params,
         )
         return Visit(arrival, brand, page, request_object, session or Session(brand=brand.id),
                      assets=self.asset_links[brand.id])
 
     async def load_session(self, visit: Visit) -> Response | None:
-        visit.session = await self.sessions.load(visit.brand.id, visit.request.cookies,
+        visit.session = await self.sessions.load(visit.brand.id, visit.arrival.cookies,
                                                  visit.events)
         return None
 
@@ -300,12 +303,12 @@ class Funnelrun:
         if page.bundle.names_device:  # a User-Agent parse only for scripts that read it
             request = {**request, "device": device_of(request)}
         job = ScriptJob(
-            bundle=page.bundle, request=request, session=session.public_items(),
+            bundle=page.bundle, request=request, stored_session=session.items,
             session_bytes=session.total_bytes(), customer=session.customer,
             is_customer=session.is_customer,
             login_quota=await self.login_quota.left(session, visit.client)
             if page.bundle.names_set_customer else self.login_quota.most,
-            limits=self.settings.limits, brand=visit.brand.settings.public(),
+            limits=self.settings.limits, brand=self.brand_globals[visit.brand.id],
             i18n=visit_language(visit).script_config(page.bundle.dictionary_keys),
             assets=self.asset_links[visit.brand.id].script_config(page.bundle.asset_paths),
         )
@@ -332,7 +335,7 @@ class Funnelrun:
         page = brand.error_pages.get(status) if brand is not None else None
         if brand is None or page is None:
             return error_page(status)
-        session = await self.sessions.load(brand.id, arrival.request.cookies, arrival.events)
+        session = await self.sessions.load(brand.id, arrival.cookies, arrival.events)
         return self.error_page_of(self.visit_of(arrival, brand, page, {}, session), status)
 
     def error_page_of(self, visit: Visit, status: int) -> Response:

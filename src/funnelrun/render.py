@@ -83,6 +83,13 @@ class PageRequest(Mapping[str, Any]):
             self._fields["device"] = device_of(self._fields)
         return self._fields[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """As `Mapping.get`, without raising and catching KeyError for a missing key (what
+        template lookups call)."""
+        if key == "device" and "device" not in self._fields:
+            return self[key]
+        return self._fields.get(key, default)
+
     def __iter__(self) -> Iterator[str]:
         yield from list(self._fields)
         if "device" not in self._fields:

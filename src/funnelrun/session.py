@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,10 +50,29 @@ def key_refusal(key: object) -> str | None:
     return None
 
 
+# Built once: json.dumps with options builds an encoder on every call (twice the cost).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def encode(value: Any) -> str:
     """A session value as stored: compact JSON text, the same text JavaScript's JSON.stringify makes
     for the same data (so sizes agree on both sides of the sandbox)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _encode(value)
+
+
+# The scanner json.loads calls in the end (typeshed leaves the attribute out). Stored texts
+# are encode's, with no white space around them: the scanner alone reads them, in a fifth of
+# the time json.loads takes for a short value with its type checks and white-space matching.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def decode(text: str) -> Any:
+    """A stored value's data: `json.loads(text)`, the same data or the same error."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:  # no JSON value at the very start: json.loads says why
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 def encoded_size(key: str, text: str) -> int:
@@ -112,11 +131,11 @@ class Session:
 
     def get(self, key: str) -> Any:
         text = self.items.get(key)
-        return None if text is None else json.loads(text)
+        return None if text is None else decode(text)
 
     def public_items(self) -> dict[str, Any]:
         """Every key scripts and templates may see, decoded."""
-        return {key: json.loads(text) for key, text in self.items.items() if not is_reserved(key)}
+        return {key: decode(text) for key, text in self.items.items() if not is_reserved(key)}
 
     @property
     def is_customer(self) -> bool:

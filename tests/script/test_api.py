@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
+
+import pytest
 
 import funnelrun.script as script
 from funnelrun.errors import ScriptError
+from funnelrun.script import build_bundle, find_backend_scripts
 
 
 def test_public_names() -> None:
@@ -30,7 +34,7 @@ def test_result_and_job_fields() -> None:
                                            "console_dropped", "duration_ms", "cpu_ms"]
     assert fields(script.ScriptJob) == ["bundle", "request", "session", "session_bytes",
                                         "customer", "is_customer", "login_quota", "limits",
-                                        "brand", "i18n", "assets"]
+                                        "brand", "i18n", "assets", "stored_session"]
     assert fields(script.Effects) == ["session", "cookies", "headers", "variables", "status",
                                       "redirect", "response", "warnings"]
     assert fields(script.CookieEffect) == ["name", "value", "max_age", "path", "delete"]
@@ -52,3 +56,25 @@ def test_pool_signatures() -> None:
         ["pages", "timeout_s"]
     assert list(inspect.signature(script.build_bundle).parameters) == \
         ["parts", "resolve_module"]
+
+
+def test_a_job_takes_the_session_as_stored_or_as_values() -> None:
+    bundle = build_bundle([("pages/a.html", find_backend_scripts(
+        '<script scope="backend">setVariable("a", 1);</script>'))], lambda name: None)
+    stored = {"cart": '[1,"é"]', "visits": "3", "email": '"a@b.c"', "_quota_id": '"q"'}
+    from_texts = script.ScriptJob(bundle, {}, stored_session=stored)
+    from_values = script.ScriptJob(bundle, {}, session={"cart": [1, "é"], "visits": 3})
+    assert from_texts.session_texts() == {"cart": '[1,"é"]', "visits": "3"}  # reserved left out
+    assert from_texts.config() == from_values.config()
+    with pytest.raises(ValueError, match="not both"):
+        script.ScriptJob(bundle, {}, session={"visits": 3}, stored_session=stored)
+
+
+def test_a_job_takes_the_brand_global_as_data_or_as_its_json_text() -> None:
+    bundle = build_bundle([("pages/a.html", find_backend_scripts(
+        '<script scope="backend">setVariable("a", 1);</script>'))], lambda name: None)
+    brand = {"id": "acme", "name": "Acmé", "mbg_days": None}
+    as_data = script.ScriptJob(bundle, {}, brand=brand)
+    as_text = script.ScriptJob(bundle, {}, brand=json.dumps(brand, separators=(",", ":")))
+    assert json.loads(as_data.config())["brand"] == brand
+    assert json.loads(as_text.config()) == json.loads(as_data.config())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -207,6 +208,18 @@ def test_the_most_recently_used_executor_takes_the_next_run(
             return sorted(executor.runs for executor in pool._all)  # a look inside
 
     assert loop.run_until_complete(scenario()) == [0, 0, 6]
+
+
+@pytest.mark.parametrize(("limits", "outcome"), [
+    (None, "memory"),  # the pool's: 8 MB
+    (TEST_LIMITS, "memory"),  # the same object as the pool's (the app passes its settings')
+    (dataclasses.replace(TEST_LIMITS, script_memory_mb=32), "ok"),
+])
+def test_a_job_runs_under_its_own_limits_else_the_pools(sandbox: Sandbox, limits,
+                                                         outcome: str) -> None:
+    job = page_job("const s = 'x'.repeat(12 * 1024 * 1024); setVariable('n', s.length);",
+                   limits=limits)
+    assert sandbox(job).outcome == outcome
 
 
 def test_a_closed_pool_refuses_runs(loop: asyncio.AbstractEventLoop) -> None:

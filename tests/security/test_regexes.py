@@ -123,7 +123,9 @@ def test_a_visitor_facing_pattern_is_linear_on_adversarial_input(key):
 def test_the_method_catches_a_quadratic_pattern():
     """The device check's old lookahead is found with the same method."""
     old = re.compile(r"Android(?!.*Mobile)", re.IGNORECASE)
-    assert superlinear(*growth(old.search, "Android", "Mobile"))
+    # Measured up to three times: on a loaded machine one measurement of the short text can
+    # be stretched enough to hide the growth (a false alarm the other way is not possible).
+    assert any(superlinear(*growth(old.search, "Android", "Mobile")) for _ in range(3))
 
 
 # -- the sandbox's own patterns -------------------------------------------------------------------

@@ -38,21 +38,32 @@ class ScriptJob:
     is_customer: bool = False
     login_quota: int = DEFAULT_LOGIN_QUOTA  # successful setCustomer calls still allowed
     limits: LimitSettings | None = None
-    brand: Mapping[str, Any] | None = None  # the `brand` global: id, name, settings (brand.toml)
+    # The `brand` global: id, name, settings (brand.toml); or its JSON text, made once per
+    # brand (the server's), spliced into the configuration as it is.
+    brand: Mapping[str, Any] | str | None = None
     # The run's language, locales and perhaps dictionary: JSON text, made once per brand and
     # language (funnelrun.i18n.Translator.script_config), spliced into the configuration.
     i18n: str = "null"
     # The asset base and versions its code can ask for: JSON text, made once per brand and set
     # of paths (funnelrun.asset_urls.AssetLinks.script_config), spliced in likewise.
     assets: str = "null"
+    # Instead of `session`: the session as stored (key -> JSON text, reserved keys included),
+    # as the server holds it; its texts go in as they are, not decoded and encoded again.
+    stored_session: Mapping[str, str] | None = None
     _texts: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        try:
-            texts = {key: encode(value) for key, value in self.session.items()
+        if self.stored_session is not None:
+            if self.session:
+                raise ValueError("a job takes `session` or `stored_session`, not both")
+            texts = {key: text for key, text in self.stored_session.items()
                      if not is_reserved(key)}
-        except (TypeError, ValueError) as exc:
-            raise ScriptEngineError(f"the session is not JSON data: {exc}") from exc
+        else:
+            try:
+                texts = {key: encode(value) for key, value in self.session.items()
+                         if not is_reserved(key)}
+            except (TypeError, ValueError) as exc:
+                raise ScriptEngineError(f"the session is not JSON data: {exc}") from exc
         object.__setattr__(self, "_texts", texts)
 
     def session_texts(self) -> dict[str, str]:
@@ -69,11 +80,11 @@ class ScriptJob:
                 "customer": self.customer,
                 "is_customer": self.is_customer,
                 "login_quota": self.login_quota,
-                "brand": self.brand,
             })
+            brand = self.brand if isinstance(self.brand, str) else _encode(self.brand)
         except (TypeError, ValueError) as exc:
             raise ScriptEngineError(f"the script's globals are not JSON data: {exc}") from exc
-        return f'{text[:-1]},"i18n":{self.i18n},"assets":{self.assets}}}'
+        return f'{text[:-1]},"brand":{brand},"i18n":{self.i18n},"assets":{self.assets}}}'
 
 
 class ScriptFailure(ScriptError):

@@ -44,6 +44,7 @@ class ExecutorPool:
                  executor_settings: ExecutorSettings | None = None, *,
                  command: Sequence[str] | None = None) -> None:
         self.limits = limits or LimitSettings()
+        self._engine_limits = EngineLimits.from_settings(self.limits)  # runs with these share it
         self.settings = executor_settings or ExecutorSettings()
         self.command = list(command or executor_command(self.limits.script_memory_mb))
         self._all: set[ExecutorProcess] = set()
@@ -110,7 +111,8 @@ class ExecutorPool:
 
     async def run(self, job: ScriptJob, host: Host | None = None) -> ScriptResult:
         """Run one script; never raises for anything the script does."""
-        limits = EngineLimits.from_settings(job.limits or self.limits)
+        limits = (self._engine_limits if job.limits is None or job.limits is self.limits
+                  else EngineLimits.from_settings(job.limits))
         frame = dump({"t": "run", "limits": [limits.memory_bytes, limits.stack_bytes,
                                              limits.cpu_s, limits.wall_s]},
                      job.bundle.code, job.config())
