@@ -205,8 +205,7 @@ class Funnelrun:
         is the 404 page. Files served are not recorded as page events: a page's stylesheet,
         images and fonts would crowd its requests out of the debug window. Misses are."""
         request = arrival.request
-        brand = self.site.brand_for_host(arrival.host)
-        arrival.brand_id = brand.id if brand else ""
+        arrival.brand = brand = self.site.brand_for_host(arrival.host)
         if request.method not in static.METHODS:
             return error_page(405, headers={"allow": ", ".join(static.METHODS)})
         raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
@@ -224,14 +223,12 @@ class Funnelrun:
     def resolve(self, arrival: Arrival) -> Visit | None:
         """The visit of the page the Host and path name; None when there is none (a 404)."""
         events = arrival.events
-        brand = self.site.brand_for_host(arrival.host)
+        arrival.brand = brand = self.site.brand_for_host(arrival.host)
         match = brand.routes.match(arrival.path) if brand else None
         if brand is None or match is None:
-            arrival.brand_id = brand.id if brand else ""
             events.add("resolve", host=arrival.host, path=clip(arrival.path), page=None)
             return None
         page, route_params = match
-        arrival.brand_id = brand.id
         events.add("resolve", brand=brand.id, page=page.site_path)
         return self.visit_of(arrival, brand, page, route_params)
 
@@ -331,7 +328,7 @@ class Funnelrun:
         """The 404 (or 500) of a request without a page — none at its path, a missing asset:
         the brand's own error page, shown with the visitor's session (read, never written);
         the built-in page when the Host names no brand or the brand has no such page."""
-        brand = self.site.brand_for_host(arrival.host)
+        brand = arrival.brand  # as resolve or serve_asset found it
         page = brand.error_pages.get(status) if brand is not None else None
         if brand is None or page is None:
             return error_page(status)

@@ -31,9 +31,14 @@ class Arrival:
     body: bytes = b""
     client: Address | None = None
     https: bool = False
-    brand_id: str = ""  # the brand the Host names, even when no page matches (for the record)
+    brand: Brand | None = None  # the brand the Host names, even when no page matches
     recorded: bool = True  # its page events are stored (not for an asset served: app.py)
     _cookies: dict[str, str] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def brand_id(self) -> str:
+        """The brand's id for the record, "" when the Host names none."""
+        return self.brand.id if self.brand is not None else ""
 
     @property
     def cookies(self) -> dict[str, str]:

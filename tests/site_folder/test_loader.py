@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import _quickjs
 import pytest
 
@@ -12,6 +14,13 @@ from funnelrun.site.loader import check_scripts
 
 def headlines(error: SiteInvalid) -> list[str]:
     return [problem.headline() for problem in error.problems]
+
+
+def refusals(root: Path) -> list[str]:
+    """The headlines of the problems that stop the site at `root` from loading."""
+    with pytest.raises(SiteInvalid) as caught:
+        load_site(root)
+    return headlines(caught.value)
 
 
 def test_site_loads_pages_components_and_modules(tmp_path):
@@ -52,9 +61,7 @@ def test_two_pages_for_one_path_stop_the_site(tmp_path):
         "brands/acme/pages/login.html": "a",
         "brands/acme/pages/login/index.html": "b",
     })
-    with pytest.raises(SiteInvalid) as caught:
-        load_site(root)
-    assert headlines(caught.value) == [
+    assert refusals(root) == [
         "two pages for the path /login: brands/acme/pages/login/index.html and "
         "brands/acme/pages/login.html"
     ]
@@ -125,9 +132,7 @@ def test_missing_brands_folder_is_an_error(tmp_path):
 def test_page_that_is_not_utf8_is_named(tmp_path):
     root = write_site(tmp_path, {"brands/acme/pages/index.html": "x"})
     (root / "brands/acme/pages/bad.html").write_bytes(b"\xff\xfe<h1>")
-    with pytest.raises(SiteInvalid) as caught:
-        load_site(root)
-    assert headlines(caught.value) == ["brands/acme/pages/bad.html: not UTF-8 text (byte 0)"]
+    assert refusals(root) == ["brands/acme/pages/bad.html: not UTF-8 text (byte 0)"]
 
 
 def test_script_syntax_error_is_reported_by_check_but_does_not_stop_the_site(tmp_path):
@@ -212,9 +217,7 @@ def test_an_error_page_cannot_require_a_login(tmp_path):
     root = write_site(tmp_path, {
         "brands/acme/pages/500.html": "+++\nrequires_login = true\n+++\nbroken",
     })
-    with pytest.raises(SiteInvalid) as caught:
-        load_site(root)
-    assert headlines(caught.value) == [
+    assert refusals(root) == [
         "brands/acme/pages/500.html:2:1: an error page is shown to every visitor who meets "
         "the error; it cannot require a login"
     ]

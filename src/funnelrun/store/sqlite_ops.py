@@ -123,6 +123,10 @@ _SESSION_BYTES = (
 )
 
 
+_EXPIRY = "SELECT expires_at FROM sessions WHERE id = ?"
+_EXPIRY_AND_BYTES = f"SELECT expires_at, ({_SESSION_BYTES}) FROM sessions WHERE id = ?"
+
+
 def save_session(conn: sqlite3.Connection, now: float, write: SessionWrite) -> SaveResult:
     """Run in a transaction (`in_transaction`); raises SessionTooLarge or SessionEnded to roll
     it back."""
@@ -142,13 +146,14 @@ def _update(conn: sqlite3.Connection, now: float, write: SessionWrite) -> SaveRe
     """Write the changes first, then check in one query that the session is still there and
     its size (one statement fewer): one that ended meanwhile (rare) rolls them back."""
     _apply_changes(conn, write.session_id, write.changes)
-    row = conn.execute(
-        f"SELECT expires_at, ({_SESSION_BYTES}) FROM sessions WHERE id = ?",
-        (write.session_id, write.session_id),
-    ).fetchone()
+    limit = write.max_bytes if _grows(write) else None  # a save that only deletes can't grow
+    if limit is None:
+        row = conn.execute(_EXPIRY, (write.session_id,)).fetchone()
+    else:
+        row = conn.execute(_EXPIRY_AND_BYTES, (write.session_id, write.session_id)).fetchone()
     if row is None or row[0] <= now:
         raise SessionEnded(write.session_id)
-    if write.max_bytes is not None and _grows(write) and row[1] > write.max_bytes:
+    if limit is not None and row[1] > limit:
         raise SessionTooLarge(write.session_id)
     return SaveResult.SAVED
 
