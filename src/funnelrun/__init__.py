@@ -8,8 +8,7 @@ needs only a part (a script executor, say) does not load the web stack.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import (
     FunnelrunError,
@@ -24,6 +23,7 @@ from .errors import (
     TemplateError,
     TemplateSyntaxError,
 )
+from .lazy import lazy_names
 
 if TYPE_CHECKING:
     from .app import Funnelrun, create_app
@@ -61,9 +61,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'funnelrun' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())

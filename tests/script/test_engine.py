@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import json
 import weakref
+from functools import partial
+from typing import Any
 
 import _quickjs
 import pytest
 
 from funnelrun.errors import Position
 from funnelrun.script import ScriptJob
-from funnelrun.script.engine import RULES, _Failure, _fresh_context, _host_calls
+from funnelrun.script.engine import (
+    RULES,
+    Engine,
+    EngineLimits,
+    _Failure,
+    _fresh_context,
+    _host_calls,
+)
+from funnelrun.script.job import make_result
 from funnelrun.settings import LimitSettings
 
 from .conftest import PAGE, Sandbox, page_job
@@ -204,3 +214,104 @@ def test_the_executor_relays_at_most_32_host_calls_per_run() -> None:
     assert _host_calls(call, made=31) == [{"id": 1, "op": "session.getToken", "args": [60]}]
     with pytest.raises(_Failure, match="more than 32 host calls"):
         _host_calls(call, made=32)
+
+
+# -- every run starts from the same fresh state: the executor's context, restored ----------------
+
+
+def run_in(engine: Engine, body: str, limits: LimitSettings = FAST) -> Any:
+    """One run of `body` in `engine`, as an executor makes it (restored after), validated."""
+    job = page_job(body, limits=limits)
+    raw = engine.run(job.bundle.code, job.config(), EngineLimits.from_settings(limits))
+    engine.prepare()
+    return make_result(job, raw.to_json(), raw.drained)
+
+
+def test_a_run_leaves_nothing_behind_for_the_next() -> None:
+    engine = Engine()
+    spoiled = run_in(engine, """
+        globalThis.leaked = 1;
+        Object.prototype.polluted = 2;
+        Array.prototype.push = () => 'hijacked';
+        JSON.stringify = () => '"hijacked"';
+        Math.random = () => 4;
+        Object.freeze(Object.prototype);
+        delete globalThis.Schema;
+        new Promise(() => {}).then(() => { globalThis.late = 1; });
+        setVariable('done', true);""")
+    assert spoiled.outcome == "ok" and spoiled.effects.variables == {"done": True}
+    fresh = run_in(engine, """
+        const a = []; a.push(1);
+        setVariable('r', [typeof leaked, ({}).polluted, a.length, JSON.stringify({x: 1}),
+                          Math.random() < 1, Object.isFrozen(Object.prototype),
+                          typeof Schema.object, typeof late]);""")
+    assert fresh.outcome == "ok"
+    assert fresh.effects.variables["r"] == [
+        "undefined", None, 1, '{"x":1}', True, False, "function", "undefined"]
+
+
+@pytest.mark.parametrize("body", [
+    "globalThis.junk = []; for (;;) junk.push({n: 'x'.repeat(100)});",  # out of memory
+    "globalThis.junk = []; for (let i = 0; ; i++) junk[i % 1000] = {i};",  # out of time
+    "globalThis.junk = 1; null.x;",  # an error
+])
+def test_a_run_stopped_midway_leaves_nothing_behind(body: str) -> None:
+    engine = Engine()
+    stopped = run_in(engine, body)
+    assert stopped.outcome != "ok"
+    # The memory the stopped run held is back: 5 MB of an 8 MB limit fit again.
+    after = run_in(engine, "const s = 'y'.repeat(5 * 1024 * 1024);"
+                           "setVariable('r', [typeof junk, s.length]);")
+    assert after.outcome == "ok" and after.effects.variables == {"r": ["undefined", 5242880]}
+
+
+def test_each_run_gets_its_own_random_sequence() -> None:
+    engine = Engine()
+    body = "setVariable('r', [Math.random(), Math.random(), performance.timeOrigin]);"
+    first, second = (run_in(engine, body).effects.variables["r"] for _ in range(2))
+    assert first[:2] != second[:2]
+    assert second[2] > first[2]  # a new time origin too, as a new context would have
+
+
+def test_many_runs_in_one_context_do_not_grow_its_memory() -> None:
+    engine = Engine()
+    body = "globalThis.keep = []; for (let i = 0; i < 20000; i++) keep.push({i, s: 'v' + i});"
+    run_in(engine, body)
+    before = _resident_kb()
+    for _ in range(300):  # each holds ~2 MB: ~600 MB if any were kept
+        assert run_in(engine, body).outcome == "ok"
+    assert _resident_kb() - before < 64 * 1024
+
+
+def test_an_object_from_a_restored_run_is_stale_and_safe_to_drop() -> None:
+    context = _quickjs.Context()
+    kept = context.eval("globalThis.kept = {n: 1}; kept")  # made before the snapshot
+    context.snapshot()
+    made = context.eval("({n: 2})")
+    function = context.eval("(x) => x")
+    context.restore()
+    identity = context.eval("(x) => x")  # made after the restore: live until the next one
+    stale_uses = [made.json, partial(function, 1), partial(identity, made)]
+    for use in stale_uses:
+        with pytest.raises(ValueError, match="a run the context was restored from"):
+            use()
+    del made, function, stale_uses  # dropping them frees nothing twice
+    assert identity(kept).json() == '{"n":1}'  # part of the snapshot: valid in every run
+    context.eval("kept.n = 5")
+    context.restore()
+    assert kept.json() == '{"n":1}'
+
+
+def test_a_snapshot_is_taken_once_and_only_without_python_callables() -> None:
+    context = _quickjs.Context()
+    with pytest.raises(ValueError, match="no snapshot"):
+        context.restore()
+    context.snapshot()
+    with pytest.raises(ValueError, match="has a snapshot already"):
+        context.snapshot()
+    with pytest.raises(ValueError, match="snapshotted context"):
+        context.add_callable("f", lambda: 1)
+    other = _quickjs.Context()
+    other.add_callable("f", lambda: 1)
+    with pytest.raises(ValueError, match="Python callables"):
+        other.snapshot()

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from funnelrun.errors import Position
 from funnelrun.jsondata import MAX_DEPTH
-from funnelrun.script.engine import uses_schema
 
 from .conftest import PAGE, REQUEST, Sandbox
 
@@ -726,18 +725,12 @@ def test_the_global_cannot_be_replaced(sandbox: Sandbox) -> None:
     assert variables(result)["r"] == ["function", "TypeError"]
 
 
-# -- loading: only for scripts that name it ------------------------------------------------------
+# -- loading: part of every run's snapshot ---------------------------------------------------------
 
 
-def test_schema_is_loaded_for_scripts_that_name_it() -> None:
-    assert uses_schema("const s = Schema.string();")
-    assert uses_schema("import { signup } from 'forms'; // a module that uses Schema")
-    assert not uses_schema("setVariable('x', 1);")
-
-
-def test_a_script_that_does_not_name_it_does_not_get_it(sandbox: Sandbox) -> None:
-    result = sandbox("setVariable('r', typeof globalThis['Sch' + 'ema']);")
-    assert variables(result) == {"r": "undefined"}
+def test_every_run_has_it_even_through_a_computed_name(sandbox: Sandbox) -> None:
+    result = sandbox("setVariable('r', typeof globalThis['Sch' + 'ema'].object);")
+    assert variables(result) == {"r": "function"}
 
 
 def test_a_module_may_export_a_schema(sandbox: Sandbox) -> None:

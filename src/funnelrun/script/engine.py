@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # `_quickjs` is the extension behind `quickjs`; importing the package would also start a
 # helper thread (with an 8 MB stack) that the single-threaded executor never uses.
@@ -25,7 +25,6 @@ from ..session import (
     MAX_VALUE_BYTES,
     RESERVED_KEYS,
 )
-from ..settings import LimitSettings
 from .limits import (
     MAX_CONSOLE_CHARS,
     MAX_CONSOLE_ENTRIES,
@@ -34,6 +33,9 @@ from .limits import (
     MAX_HOST_ROUNDS,
     MAX_RECORDS,
 )
+
+if TYPE_CHECKING:  # the executor process never loads the settings (nor ada_url, tomllib)
+    from ..settings import LimitSettings
 
 PRELUDE = resources.files(__package__).joinpath("prelude.js").read_text(encoding="utf-8")
 SCHEMA = resources.files(__package__).joinpath("schema.js").read_text(encoding="utf-8")
@@ -71,7 +73,7 @@ BYTECODE_CACHE_BYTES = 32 * 1024 * 1024
 DRAIN_CPU_S = 1.0  # reading the records back after a failure
 DRAIN_WALL_S = 0.5  # and its wall-clock share, well within the server's grace after a deadline
 # What funnelrun's build of quickjs-ng adds to the binding (native/quickjs-ng/).
-OWN_BUILD_METHODS = ("compile", "eval_bytecode", "set_wall_deadline")
+OWN_BUILD_METHODS = ("compile", "eval_bytecode", "set_wall_deadline", "snapshot", "restore")
 MIN_SLICE_S = 0.001
 _FRAME = re.compile(r"<input>:(\d+):(\d+)")
 
@@ -159,40 +161,38 @@ class _Budget:
 
 
 class Engine:
-    """Runs bundles one at a time. Between runs it prepares the next fresh context (the prelude
-    loaded, nothing else), so that cost is paid while the executor waits for work.
+    """Runs bundles one at a time, each in the same fresh state: the executor's one context,
+    made once with the prelude and the `Schema` library loaded, and snapshotted; after every
+    run its whole memory is put back as it was (funnelrun's quickjs-ng, native/quickjs-ng/).
+    Nothing a run made or changed survives into the next: every byte of the runtime is
+    restored, everything allocated since is freed, and Math.random gets a new seed.
 
-    The prelude is compiled once per process and every context loads its bytecode (about a
-    tenth of compiling it); each page's bundle likewise, kept in a bounded cache. Bytecode
-    holds no state of a run: loading it makes new functions in the new context. Compiling
-    runs nothing (funnelrun's quickjs-ng build, native/quickjs-ng/)."""
+    Restoring costs about 6 µs where a new context with the prelude cost about 140 µs. Each
+    page's bundle is compiled once and kept as bytecode (bounded); bytecode holds no state of
+    a run: loading it makes new functions in the restored context. Compiling runs nothing."""
 
     def __init__(self) -> None:
         _require_bytecode()
-        _schema_library()  # compiled now, not in the first run that validates (~10 ms)
-        self._spare: tuple[Any, Any] | None = None
-        self._spent: Any = None  # the last run's context, freed by prepare()
+        self._context, self._control = _fresh_context()
+        self._context.snapshot()
+        self._used = False  # whether a run changed the context since the last restore
         self._bundles = _BytecodeCache(BYTECODE_CACHE_ENTRIES, BYTECODE_CACHE_BYTES)
 
     def prepare(self) -> None:
-        """Free the last run's context and make the next one (both take a while, so the
-        executor does this after it has sent its answer)."""
-        self._spent = None
-        if self._spare is None:
-            self._spare = _fresh_context()
-
-    def _take(self) -> tuple[Any, Any]:
-        spare = self._spare or _fresh_context()
-        self._spare = None
-        return spare
+        """Put the context back to its snapshot, if a run used it (the executor does this
+        after it has sent its answer)."""
+        if self._used:
+            self._context.restore()
+            self._used = False
 
     def run(self, code: str, config: str, limits: EngineLimits,
             host_call: HostCall | None = None) -> RawRun:
         """Evaluate `code` (a bundle: an async function expression) with the globals of
         `config` (JSON text) and run it to the end or to its first failure."""
         budget = _Budget(limits)
-        context, control = self._take()
-        self._spent = context
+        self.prepare()
+        context, control = self._context, self._control
+        self._used = True
         context.set_memory_limit(limits.memory_bytes)
         context.set_max_stack_size(limits.stack_bytes)
         # The time limit is CPU time: an executor starved of CPU (a loaded machine) would run
@@ -205,8 +205,6 @@ class Engine:
                 bytecode = _call(context, budget, _compile, context, code)
                 self._bundles.put(code, bytecode)
             main = _call(context, budget, context.eval_bytecode, bytecode)
-            if uses_schema(code):
-                _call(context, budget, _load_schema, context)
             _call(context, budget, control, "start", config)
             # Called from here, not from the prelude: no prelude frame is beneath the script.
             promise = _call(context, budget, main)
@@ -253,42 +251,23 @@ def _require_bytecode() -> None:
 
 
 _prelude_bytecode: bytes | None = None
-
-
-def _fresh_context() -> tuple[Any, Any]:
-    """A new context with the prelude loaded: (context, its control function)."""
-    global _prelude_bytecode
-    if _prelude_bytecode is None:  # once per process
-        # Stripped of its source and positions: a fifth of the bytes to load per context (about
-        # 30 µs less each), and its frames never read as the script's (<input>:line:col).
-        _prelude_bytecode = _quickjs.Context().compile(_PRELUDE_APPLIED, True)
-    context = _quickjs.Context()
-    return context, context.eval_bytecode(_prelude_bytecode)
-
-
 _schema_bytecode: bytes | None = None
 
 
-def uses_schema(code: str) -> bool:
-    """Whether a run gets the `Schema` library: when its bundle's code names it. Most scripts
-    never validate, and loading it costs about 0.09 ms, half a typical run again; a script
-    that reaches for it only through a computed name (`globalThis["Sch" + "ema"]`) finds
-    nothing there."""
-    return "Schema" in code
-
-
-def _schema_library() -> bytes:
-    """schema.js's bytecode, compiled once per process, stripped of positions (see its
-    header: no frame of it can be taken for a line of the script)."""
-    global _schema_bytecode
-    if _schema_bytecode is None:
-        _schema_bytecode = bytes(_quickjs.Context().compile(SCHEMA, True))
-    return _schema_bytecode
-
-
-def _load_schema(context: Any) -> None:
-    """Define the global `Schema` in a run's context, before the script starts."""
-    context.eval_bytecode(_schema_library())(MAX_DEPTH)
+def _fresh_context() -> tuple[Any, Any]:
+    """A new context with the prelude and the `Schema` library loaded: (context, the
+    prelude's control function). Both are compiled once per process."""
+    global _prelude_bytecode, _schema_bytecode
+    if _prelude_bytecode is None or _schema_bytecode is None:
+        # Stripped of their source and positions: their frames never read as the script's
+        # (<input>:line:col; see schema.js's header), and a fifth of the bytes to load.
+        compiler = _quickjs.Context()
+        _prelude_bytecode = compiler.compile(_PRELUDE_APPLIED, True)
+        _schema_bytecode = compiler.compile(SCHEMA, True)
+    context = _quickjs.Context()
+    control = context.eval_bytecode(_prelude_bytecode)
+    context.eval_bytecode(_schema_bytecode)(MAX_DEPTH)  # defines the global `Schema`
+    return context, control
 
 
 def _compile(context: Any, code: str) -> bytes:
