@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from funnelrun.errors import Position, ScriptImportError
@@ -86,6 +87,21 @@ def test_the_largest_events_are_replaced_until_the_record_fits():
     assert kept[1]["bytes"] > 5000
     assert len(json.dumps(kept)) <= 4000
     assert json.loads(text) == kept
+
+
+def test_truncation_measures_the_text_it_writes():
+    items = [{"type": "script", "at_ms": 0.25 * n, "text": "é🎉" * (300 * n), "time": 1.7e9 + n}
+             for n in range(1, 9)]
+    for budget in (2000, 5000, 9000, 20_000):
+        kept, text = within_budget(items, budget=budget)
+        assert len(text.encode()) <= budget and json.loads(text) == kept
+
+
+def test_events_orjson_refuses_are_written_as_json_always_wrote_them():
+    stdlib = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+    items = [{"type": "resolve", "at_ms": 0.1, "path": "/a\ud800", "when": datetime.date(2024, 1, 2)}]
+    assert within_budget(items) == (items, stdlib(items))
+    assert within_budget(items)[1] == '[{"type":"resolve","at_ms":0.1,"path":"/a\ud800","when":"2024-01-02"}]'
 
 
 def test_the_record_carries_the_events_json_the_store_writes():

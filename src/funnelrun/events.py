@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import ScriptError, SourceError
+from .jsondata import encode_compact
 from .script import Effects, ScriptResult
 from .store import RequestRecord
 
@@ -27,8 +28,16 @@ MAX_RECORD_BYTES = 256 * 1024  # a request's events, as JSON, in the store
 MAX_APPLIED_LISTED = 200  # applied actions listed in the `script` event; the rest counted
 MAX_SOURCE_LINE_CHARS = 500  # the source line kept beside an error
 
-# Built once: json.dumps with options builds an encoder on every call.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+# For what orjson refuses (encode_compact). Built once: json.dumps with options builds an
+# encoder on every call.
+_encode_stdlib = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def _encode(value: Any) -> str:
+    """Events as JSON: by orjson (encode_compact), ten times faster. Its floats are written in
+    another but equal form (1e-7); NaN and Infinity would be null, but events hold only finite
+    numbers (rounded timings, console times made finite by funnelrun.script.console)."""
+    return encode_compact(value, _encode_stdlib)
 
 
 def new_request_id() -> str:

@@ -1,12 +1,15 @@
 """JSON data crossing a boundary (a request body, the sandbox's output, a session value): parsed
-strictly, bounded in depth, its text made valid Unicode."""
+strictly, bounded in depth, its text made valid Unicode; and funnelrun's own data encoded fast."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 # Arrays and objects nested deeper than this are refused wherever data enters: a request body
 # becomes null, a session value or template variable is refused with a page-events warning.
@@ -37,6 +40,37 @@ def utf8(text: str) -> bytes:
         return text.encode()
     except UnicodeEncodeError:
         return clean_text(text).encode()
+
+
+# With no `default` given, orjson refuses these instead of writing them its own way (a dataclass
+# as an object, a datetime in ISO form) or handing a str or int subclass to the default (which
+# the standard library writes as the str or int it is): encode_compact's fallback writes them.
+_ORJSON_OPTIONS = (orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_SUBCLASS)
+_encode_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode_compact(value: Any, fallback: Callable[[Any], str] = _encode_compact) -> str:
+    """Compact JSON text of `value` (no spaces, non-ASCII as it is), made by orjson: ten times
+    faster than the standard library. Whatever orjson refuses is written by `fallback`, the
+    caller's standard-library encoder (compact, with its own `default`, ensure_ascii and
+    allow_nan), so there the text — or the error — is the one it always was: an unpaired
+    surrogate, an integer beyond 64 bits, a key that is not a string, nesting past orjson's
+    254 levels, and any type but dict, list, tuple, str, int, float, bool and None (exact
+    types: subclasses, dataclasses and datetimes included).
+
+    Where orjson writes, its text is the standard library's (ensure_ascii=False), but for
+    - floats under 1e-4 in size, written 1e-7 for 1e-07 and 0.00001 for 1e-05: the same
+      number to any JSON reader (larger ones, 1e+16 say, are written alike);
+    - NaN and ±Infinity, written null, where the standard library writes NaN and Infinity
+      (not JSON) or, with allow_nan=False, raises ValueError;
+    - members of a plain Enum, written as their value, and UUIDs, as str() gives them, where
+      the standard library calls its `default` or raises TypeError.
+    Callers hold none of the last two kinds (see where they use this)."""
+    try:
+        return orjson.dumps(value, None, _ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return fallback(value)
 
 
 def decode_json(text: str) -> Any:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import inspect
 import json
 
 import pytest
 
 import funnelrun.script as script
-from funnelrun.errors import ScriptError
+from funnelrun.errors import ScriptEngineError, ScriptError
 from funnelrun.script import build_bundle, find_backend_scripts
 
 
@@ -78,3 +79,26 @@ def test_a_job_takes_the_brand_global_as_data_or_as_its_json_text() -> None:
     as_text = script.ScriptJob(bundle, {}, brand=json.dumps(brand, separators=(",", ":")))
     assert json.loads(as_data.config())["brand"] == brand
     assert json.loads(as_text.config()) == json.loads(as_data.config())
+
+
+def test_the_configuration_parses_to_the_globals_whatever_their_text() -> None:
+    """The configuration is orjson's text (non-ASCII as it is) or, for what orjson refuses (an
+    unpaired surrogate, an integer beyond 64 bits), the standard library's with ASCII escapes:
+    either way JSON.parse reads the same globals, and the text is valid UTF-8 for the frame."""
+    bundle = build_bundle([("pages/a.html", find_backend_scripts(
+        '<script scope="backend">setVariable("a", 1);</script>'))], lambda name: None)
+    ascii_config = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+    for query in ({"q": "é🎉", "n": "1"}, {"q": "a\ud800"}, {"n": 2**64}):
+        request = {"path": "/p", "query": query, "body": {"x": [1.5, None, True]}}
+        job = script.ScriptJob(bundle, request, stored_session={"cart": '[1,"é"]'},
+                               customer={"email": "a@b.c"}, is_customer=True)
+        config = job.config()
+        config.encode()  # no UnicodeEncodeError
+        old = ascii_config({"request": request, "session": {"cart": '[1,"é"]'},
+                            "session_bytes": 0, "customer": {"email": "a@b.c"},
+                            "is_customer": True, "login_quota": job.login_quota})
+        assert json.loads(config) == {**json.loads(old), "brand": None, "i18n": None,
+                                      "assets": None}
+    assert "\\ud800" in script.ScriptJob(bundle, {"q": "a\ud800"}).config()
+    with pytest.raises(ScriptEngineError, match="not JSON data: Object of type date is not"):
+        script.ScriptJob(bundle, {"when": datetime.date(2024, 1, 2)}).config()

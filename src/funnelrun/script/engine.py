@@ -167,7 +167,8 @@ class Engine:
     Nothing a run made or changed survives into the next: every byte of the runtime is
     restored, everything allocated since is freed, and Math.random gets a new seed.
 
-    Restoring costs about 6 µs where a new context with the prelude cost about 140 µs. Each
+    Restoring costs about 6–9 µs; a new context with the prelude costs about 140 µs, 220 µs
+    with `Schema` (bench/bench_script.py). Each
     page's bundle is compiled once and kept as bytecode (bounded); bytecode holds no state of
     a run: loading it makes new functions in the restored context. Compiling runs nothing."""
 
