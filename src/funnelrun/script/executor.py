@@ -62,7 +62,7 @@ def serve(engine: Engine, inp: int, out: int) -> None:
         except Exception as exc:  # a bug, not the script: report it, keep serving
             run = RawRun("crash", f"engine failed: {type(exc).__name__}: {exc}")
         write_fd(out, _done(run))
-        engine.prepare()  # the next context, made while the server has the answer
+        engine.prepare()  # the context restored, while the server has the answer
 
 
 def _done(run: RawRun) -> bytes:
