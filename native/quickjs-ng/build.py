@@ -29,7 +29,7 @@ from pathlib import Path
 
 NAME = "quickjs-ng"
 VERSION = "0.17.0.2"
-LOCAL = "funnelrun.6"  # bump with every change to funnelrun.patch
+LOCAL = "funnelrun.7"  # bump with every change to funnelrun.patch
 SDIST_SHA256 = "43d2e48272208721a7aaea8e3f02d4b9318f12ef20cc4f5421b59d9a470706ef"
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent.parent / "build" / "native"

@@ -331,3 +331,25 @@ def test_a_snapshot_is_taken_once_with_the_python_callables_made_before_it() -> 
     assert released() is not None
     del context
     assert released() is None
+
+
+def test_a_context_cannot_be_restored_or_snapshotted_while_it_runs() -> None:
+    """A Python callable runs while JS is on the stack: restoring then would free the memory
+    under it. Refused, and the run goes on."""
+    context = _quickjs.Context()
+    refusals: list[str] = []
+
+    def meddle() -> int:
+        for step in (context.restore, context.snapshot):
+            try:
+                step()
+            except ValueError as exc:
+                refusals.append(str(exc))
+        return 7
+    context.add_callable("meddle", meddle)
+    assert context.eval("meddle() * 6") == 42  # before the snapshot
+    context.snapshot()
+    assert context.eval("meddle() * 6") == 42
+    assert refusals == [
+        "this context has no snapshot", "Can not snapshot a context while it runs.",
+        "Can not restore a context while it runs.", "this context has a snapshot already"]

@@ -168,9 +168,9 @@ class Engine:
     restored, everything allocated since is freed, and Math.random gets a new seed.
 
     Restoring costs about 6–9 µs; a new context with the prelude costs about 140 µs, 220 µs
-    with `Schema` (bench/bench_script.py). Each
-    page's bundle is compiled once and kept as bytecode (bounded); bytecode holds no state of
-    a run: loading it makes new functions in the restored context. Compiling runs nothing."""
+    with `Schema` (bench/bench_script.py). Each page's bundle is compiled once and kept as
+    bytecode (bounded); bytecode holds no state of a run: loading it makes new functions in the
+    restored context. Compiling runs nothing."""
 
     def __init__(self) -> None:
         _require_bytecode()
