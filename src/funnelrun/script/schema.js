@@ -1,11 +1,12 @@
 // Schema: the Joi-like validator backend scripts find as a global (reference/script-library.md
 // §2.1; the decisions where the docs are silent are in the top-level README).
 //
-// Not part of the prelude, so that a run which never validates does not pay for it: engine.py
-// loads this file only into the contexts of runs whose code names `Schema`, from bytecode
-// compiled once per executor and stripped of positions. No frame of this file carries a line
-// that could be taken for one of the script's: an error raised here is reported where the
-// script called in, and one raised in a script's custom function where that function is.
+// Not part of the prelude's closure: engine.py loads it after the prelude, once per executor,
+// into the context every run is restored to, from bytecode compiled once per process and
+// stripped of positions (a run that never validates pays nothing for it). No frame of this
+// file carries a line that could be taken for one of the script's: an error raised here is
+// reported where the script called in, and one raised in a script's custom function where
+// that function is.
 // Its value is one function, which Python calls with the depth limit; it defines the frozen
 // global and returns nothing. It shares no closure with the prelude and holds no capability:
 // the worst a script can do to it is mislead its own validation. Still, the intrinsics it
