@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import time
@@ -23,7 +22,7 @@ from .device import device_of, load_device_rules
 from .effects import apply_effects
 from .errors import BodyTooLarge, FunnelrunError, HandoffError, StoreError
 from .events import PageEvents, add_source_lines, clip, request_record
-from .jsondata import utf8
+from .jsondata import encode_compact, utf8
 from .language import visit_language
 from .login_handoff import Handover, VisitHost, same_page_location, token_in_query
 from .login_quota import LoginQuota
@@ -58,7 +57,7 @@ class Funnelrun:
         self.executors = ExecutorPool(settings.limits, settings.executor)
         self.asset_links = {brand.id: AssetLinks(brand.assets, settings.assets.base_url)
                             for brand in site.brands.values()}  # asset() in pages and scripts
-        self.brand_globals = {brand.id: json.dumps(brand.settings.public(), separators=(",", ":"))
+        self.brand_globals = {brand.id: encode_compact(brand.settings.public())
                               for brand in site.brands.values()}  # `brand` in scripts: JSON text
         token = settings.admin_token.reveal() if settings.admin_token else None
         self.debug_window = DebugWindow(

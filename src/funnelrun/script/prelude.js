@@ -1,16 +1,16 @@
 // The host API of a backend script: read-only globals and recorded actions (SPEC §3.2-§3.3).
 //
 // A function of the rules (funnelrun.session's, and the caps of funnelrun.script.limits), which
-// engine.py compiles applied to them, written in as literals. Evaluated once per executor, in
-// the context every run is restored to (engine.Engine), before any user code, it defines the API; its value is one `control` function that only
-// Python holds. Actions are recorded, as JSON text made at call time, in a closure the script
-// cannot reach: no frame of this file is beneath the script when it starts (Python calls the
-// bundle itself), the stack-trace API that would hand out the functions on the stack is closed
-// below, and `control` refuses to be set up twice. Python re-validates every record and
-// enforces every cap again (funnelrun.script.actions), so this file checks only what a call
-// must answer synchronously (session.get/set, setCustomer) and otherwise records arguments.
-// Its size costs each executor once (loading bytecode takes about 3 µs per KB) and every run
-// only the few µs it adds to restoring the snapshot.
+// engine.py compiles applied to them, written in as literals. Evaluated once per executor, in the
+// context every run is restored to (engine.Engine), it defines the API before any user code; its
+// value is one `control` function that only Python holds. Actions are recorded, as JSON text made
+// at call time, in a closure the script cannot reach: no frame of this file is beneath the script
+// when it starts (Python calls the bundle itself), the stack-trace API that would hand out the
+// functions on the stack is closed below, and `control` refuses to be set up twice. Python
+// re-validates every record and enforces every cap again (funnelrun.script.actions), so this file
+// checks only what a call must answer synchronously (session.get/set, setCustomer) and otherwise
+// records arguments. Its size costs each executor once (loading bytecode takes about 3 µs per KB)
+// and every run only the few µs it adds to restoring the snapshot.
 (function (rules, keyPattern) {
   "use strict";
   // Intrinsics, captured before user code can replace globals or prototypes.

@@ -231,8 +231,8 @@ class ExecutorProcess:
         self._wake_waiter()
 
     def _wake_waiter(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        if self._waiter is not None:
+            _wake(self._waiter)
 
     def _crash_reason(self, exc: BaseException) -> str:
         code = self.process.returncode

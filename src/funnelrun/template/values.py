@@ -356,23 +356,23 @@ def loose_eq(left: Any, right: Any) -> bool:
 
 
 def lt(left: Any, right: Any) -> bool:
-    left_kind, right_kind = type(left), type(right)
-    if (left_kind is int or left_kind is float) and (right_kind is int or right_kind is float):
-        return to_number(left) < to_number(right)  # the usual case: no ToPrimitive needed
-    left, right = to_primitive(left), to_primitive(right)
-    if isinstance(left, str) and isinstance(right, str):
-        return str(left) < str(right)
-    return to_number(left) < to_number(right)
+    return _compare(left, right, operator.lt)
 
 
 def le(left: Any, right: Any) -> bool:
+    return _compare(left, right, operator.le)
+
+
+def _compare(left: Any, right: Any, holds: Callable[[Any, Any], bool]) -> bool:
+    """JavaScript's `<` or `<=` (`holds`): two strings compare as text, anything else as
+    numbers, after ToPrimitive."""
     left_kind, right_kind = type(left), type(right)
     if (left_kind is int or left_kind is float) and (right_kind is int or right_kind is float):
-        return to_number(left) <= to_number(right)  # the usual case: no ToPrimitive needed
+        return holds(to_number(left), to_number(right))  # the usual case: no ToPrimitive needed
     left, right = to_primitive(left), to_primitive(right)
     if isinstance(left, str) and isinstance(right, str):
-        return str(left) <= str(right)
-    return to_number(left) <= to_number(right)
+        return holds(str(left), str(right))
+    return holds(to_number(left), to_number(right))
 
 
 def gt(left: Any, right: Any) -> bool:
