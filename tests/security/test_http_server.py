@@ -235,10 +235,12 @@ async def hold_open(
     port: int, drip: bytes = b"", *, first: bytes = b"", every_s: float = 0.2
 ) -> tuple[bytes, float]:
     """Connect, send `first`, then `drip` one byte at a time, and wait for the server to close
-    the connection: (what it sent back, seconds until it closed). TimeoutError if it never does."""
+    the connection: (what it sent back, seconds until it closed). TimeoutError if it never does.
+    The seconds count from before the connection is made: the server's deadline starts when it
+    accepts it, and a loaded test loop may resume this task well after that."""
+    started_at = time.monotonic()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(first)
-    started_at = time.monotonic()
 
     async def trickle() -> None:
         with contextlib.suppress(ConnectionError):
