@@ -294,9 +294,11 @@ class TestSQLiteFile:
             assert await store.save_session(session_write("s", clock, {}, create=True)) is SAVED
             for n in range(writes):
                 await store.save_session(session_write("s", clock, {"k": str(n) * 200}))
-                if n % CHECKPOINT_EVERY == 0:
-                    # Checkpoints run on the store thread, not awaited; waiting for it here keeps
-                    # a busy test machine from making the thread lag behind the writes.
+                if store._writes % CHECKPOINT_EVERY == 0:
+                    # A checkpoint was just handed to the store thread, not awaited: waiting for
+                    # it here, before the next write, keeps a busy test machine from making the
+                    # thread lag behind the writes (a write racing the checkpoint keeps the log
+                    # from starting over, and it grows by another round).
                     await store._run_on_thread(lambda conn: None)
             biggest = wal.stat().st_size  # the log file keeps its largest size
         finally:
